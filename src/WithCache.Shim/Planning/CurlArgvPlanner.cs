@@ -1,0 +1,217 @@
+namespace WithCache.Shim.Planning;
+
+/// <summary>
+/// Reads a curl argv the way curl 7.88's own parser does (tool_getparam.c): short options cluster until one that
+/// takes a value (its value is the rest of the word or the next word), long options are exact names with the value
+/// in the next word (curl has no <c>--opt=value</c> form), <c>--no-NAME</c> negates a boolean, <c>--</c> ends the
+/// options, and every other word is a URL. The policy is the design's: rewrite only a plain GET/HEAD download of
+/// one http(s) URL with no body, no credentials, no proxy and no config file; anything else or unknown passes through.
+/// </summary>
+internal static class CurlArgvPlanner
+{
+    private static readonly OptionIndex Index = new(CurlOptionTable.Options);
+
+    // Long name -> why a command with this option is left alone. Options not listed (and not handled in Apply)
+    // change only how curl transfers or saves, which applies the same to the cache as to the origin.
+    private static readonly Dictionary<string, string> PassThrough = new(StringComparer.Ordinal)
+    {
+        ["help"] = "not a download",
+        ["manual"] = "not a download",
+        ["version"] = "not a download",
+        ["data"] = "request body",
+        ["data-ascii"] = "request body",
+        ["data-binary"] = "request body",
+        ["data-raw"] = "request body",
+        ["data-urlencode"] = "request body",
+        ["json"] = "request body",
+        ["form"] = "request body",
+        ["form-string"] = "request body",
+        ["upload-file"] = "upload",
+        ["url-query"] = "option changes the URL",
+        ["request-target"] = "option changes the URL",
+        ["config"] = "config file may hide the URL or credentials",
+        ["next"] = "several transfers",
+        ["metalink"] = "URL is a metalink document",
+        ["user"] = "client credentials",
+        ["oauth2-bearer"] = "client credentials",
+        ["netrc"] = "client credentials",
+        ["netrc-file"] = "client credentials",
+        ["netrc-optional"] = "client credentials",
+        ["cookie"] = "cookies may carry credentials",
+        ["aws-sigv4"] = "client credentials",
+        ["cert"] = "client certificate",
+        ["key"] = "client certificate",
+        ["pass"] = "client certificate",
+        ["ssl-auto-client-cert"] = "client certificate",
+        ["tlsuser"] = "client credentials",
+        ["tlspassword"] = "client credentials",
+        ["tlsauthtype"] = "client credentials",
+        ["negotiate"] = "client credentials",
+        ["ntlm"] = "client credentials",
+        ["ntlm-wb"] = "client credentials",
+        ["digest"] = "client credentials",
+        ["basic"] = "client credentials",
+        ["anyauth"] = "client credentials",
+        ["delegation"] = "client credentials",
+        ["krb"] = "client credentials",
+        ["service-name"] = "client credentials",
+        ["login-options"] = "client credentials",
+        ["sasl-authzid"] = "client credentials",
+        ["preproxy"] = "proxy",
+        ["proxytunnel"] = "proxy",
+        ["unix-socket"] = "connection goes to a socket, not the URL's host",
+        ["abstract-unix-socket"] = "connection goes to a socket, not the URL's host",
+        ["connect-to"] = "connection re-routed",
+        ["resolve"] = "connection re-routed",
+        ["doh-url"] = "private name resolution",
+        ["dns-servers"] = "private name resolution",
+        ["haproxy-protocol"] = "connection preamble",
+        ["http2-prior-knowledge"] = "protocol forced",
+        ["http3"] = "protocol forced",
+        ["http3-only"] = "protocol forced",
+        ["proto"] = "protocol restriction",
+        ["remote-header-name"] = "file name from the origin's Content-Disposition",
+        ["xattr"] = "origin URL stored in file metadata",
+        ["etag-compare"] = "origin ETag file",
+        ["etag-save"] = "origin ETag file",
+    };
+
+    public static ArgvPlan Plan(IReadOnlyList<string> args)
+    {
+        var urls = new List<int>();
+        var globOff = false;
+        var optionsEnded = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var word = args[i];
+            if (optionsEnded || word.Length < 2 || word[0] != '-')
+            {
+                urls.Add(i);
+                continue;
+            }
+
+            if (word == "--")
+            {
+                optionsEnded = true;
+                continue;
+            }
+
+            string? refusal;
+            if (word.StartsWith("--", StringComparison.Ordinal))
+            {
+                var name = word[2..];
+                if (Index.FindLong(name) is { } option)
+                {
+                    string? value = null;
+                    if (option.TakesValue)
+                    {
+                        if (i + 1 >= args.Count)
+                        {
+                            return ArgvPlan.PassThrough($"--{name} has no value");
+                        }
+
+                        value = args[++i];
+                        if (option.Long == "url")
+                        {
+                            urls.Add(i);
+                            continue;
+                        }
+                    }
+
+                    refusal = Apply(option, value, negated: false, ref globOff);
+                }
+                else if (Index.FindNegated(name) is { } negated)
+                {
+                    refusal = Apply(negated, null, negated: true, ref globOff);
+                }
+                else
+                {
+                    return ArgvPlan.PassThrough(name.Contains('=', StringComparison.Ordinal)
+                        ? $"curl has no --option=value form: {Shorten(word)}"
+                        : $"unknown option {Shorten(word)}");
+                }
+
+                if (refusal is not null)
+                {
+                    return ArgvPlan.PassThrough(refusal);
+                }
+
+                continue;
+            }
+
+            for (var j = 1; j < word.Length; j++)
+            {
+                if (Index.FindShort(word[j]) is not { } option)
+                {
+                    return ArgvPlan.PassThrough($"unknown option -{word[j]}");
+                }
+
+                if (!option.TakesValue)
+                {
+                    refusal = Apply(option, null, negated: false, ref globOff);
+                }
+                else
+                {
+                    string value;
+                    if (j + 1 < word.Length)
+                    {
+                        value = word[(j + 1)..];
+                    }
+                    else if (i + 1 < args.Count)
+                    {
+                        value = args[++i];
+                    }
+                    else
+                    {
+                        return ArgvPlan.PassThrough($"-{word[j]} has no value");
+                    }
+
+                    refusal = Apply(option, value, negated: false, ref globOff);
+                    j = word.Length;
+                }
+
+                if (refusal is not null)
+                {
+                    return ArgvPlan.PassThrough(refusal);
+                }
+            }
+        }
+
+        return UrlPolicy.Choose(args, urls, globOff, allowSpaces: false);
+    }
+
+    private static string? Apply(ToolOption option, string? value, bool negated, ref bool globOff)
+    {
+        var name = option.Long;
+        if (negated)
+        {
+            // "--no-globoff" turns globbing back on; other negations only switch a behaviour off.
+            if (name == "globoff")
+            {
+                globOff = false;
+            }
+
+            return null;
+        }
+
+        switch (name)
+        {
+            case "globoff":
+                globOff = true;
+                return null;
+            case "request":
+                return value is "GET" or "HEAD" ? null : $"method {Shorten(value ?? "")}";
+            case "header":
+                return HeaderPolicy.Check(value ?? "");
+        }
+
+        if (name.StartsWith("proxy", StringComparison.Ordinal) || name.StartsWith("socks", StringComparison.Ordinal))
+        {
+            return "proxy";
+        }
+
+        return PassThrough.TryGetValue(name, out var reason) ? $"--{name}: {reason}" : null;
+    }
+
+    internal static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "...";
+}

@@ -1,0 +1,32 @@
+namespace WithCache.Shim.Planning;
+
+/// <summary>Looks options up by short letter or exact long name. Abbreviated long options count as unknown.</summary>
+internal sealed class OptionIndex
+{
+    private readonly Dictionary<string, ToolOption> _byLong = new(StringComparer.Ordinal);
+    private readonly Dictionary<char, ToolOption> _byShort = [];
+
+    public OptionIndex(ToolOption[] options)
+    {
+        foreach (var option in options)
+        {
+            _byLong[option.Long] = option;
+            if (option.Short is { } letter)
+            {
+                _byShort[letter] = option;
+            }
+        }
+    }
+
+    public ToolOption? FindLong(string name) => _byLong.GetValueOrDefault(name);
+
+    public ToolOption? FindShort(char letter) => _byShort.GetValueOrDefault(letter);
+
+    /// <summary>
+    /// Both tools accept <c>--no-NAME</c> for a boolean option NAME. Returns the boolean it negates, or null.
+    /// </summary>
+    public ToolOption? FindNegated(string name) =>
+        name.StartsWith("no-", StringComparison.Ordinal) && FindLong(name[3..]) is { TakesValue: false } option
+            ? option
+            : null;
+}

@@ -1,0 +1,183 @@
+namespace WithCache.Shim.Planning;
+
+/// <summary>
+/// Reads a wget argv the way GNU Wget 1.21's getopt_long does: short options cluster until one that takes a value
+/// (the rest of the word or the next word), long options take their value as <c>--opt=value</c> or in the next
+/// word, a boolean also accepts <c>--opt=on|off</c> and <c>--no-opt</c>, <c>-n</c> takes letters (<c>-nv</c>,
+/// <c>-nc</c>, <c>-nd</c>, <c>-nH</c>, <c>-np</c>), options may follow URLs, and <c>--</c> ends the options.
+/// Exact long names only: getopt would accept an unambiguous abbreviation, the shim passes it through instead.
+/// Wget 1.21 has no <c>--url</c> option (it answers "unrecognized option"), so that too passes through.
+/// </summary>
+internal static class WgetArgvPlanner
+{
+    private static readonly OptionIndex Index = new(WgetOptionTable.Options);
+
+    private static readonly Dictionary<string, string> PassThrough = new(StringComparer.Ordinal)
+    {
+        ["version"] = "not a download",
+        ["help"] = "not a download",
+        ["execute"] = "wgetrc command may change anything",
+        ["config"] = "config file may hide credentials or URLs",
+        ["input-file"] = "URL list",
+        ["force-html"] = "URL list",
+        ["base"] = "URL list",
+        ["recursive"] = "recursion",
+        ["mirror"] = "recursion",
+        ["page-requisites"] = "recursion",
+        ["convert-links"] = "links rewritten against the fetched URL",
+        ["convert-file-only"] = "links rewritten against the fetched URL",
+        ["backup-converted"] = "links rewritten against the fetched URL",
+        ["force-directories"] = "directories named after the URL's host",
+        ["protocol-directories"] = "directories named after the URL's scheme",
+        ["adjust-extension"] = "file name from the response's type",
+        ["content-disposition"] = "file name from the origin's Content-Disposition",
+        ["user"] = "client credentials",
+        ["password"] = "client credentials",
+        ["http-user"] = "client credentials",
+        ["http-password"] = "client credentials",
+        ["ftp-user"] = "client credentials",
+        ["ftp-password"] = "client credentials",
+        ["ask-password"] = "client credentials",
+        ["use-askpass"] = "client credentials",
+        ["auth-no-challenge"] = "client credentials",
+        ["load-cookies"] = "cookies may carry credentials",
+        ["certificate"] = "client certificate",
+        ["certificate-type"] = "client certificate",
+        ["private-key"] = "client certificate",
+        ["private-key-type"] = "client certificate",
+        ["proxy-user"] = "proxy",
+        ["proxy-password"] = "proxy",
+        ["post-data"] = "request body",
+        ["post-file"] = "request body",
+        ["body-data"] = "request body",
+        ["body-file"] = "request body",
+        ["https-only"] = "protocol restriction",
+        ["xattr"] = "origin URL stored in file metadata",
+        ["warc-file"] = "WARC records name the fetched URL",
+        ["warc-dedup"] = "WARC records name the fetched URL",
+    };
+
+    public static ArgvPlan Plan(IReadOnlyList<string> args)
+    {
+        var urls = new List<int>();
+        var optionsEnded = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var word = args[i];
+            if (optionsEnded || word.Length < 2 || word[0] != '-')
+            {
+                urls.Add(i);
+                continue;
+            }
+
+            if (word == "--")
+            {
+                optionsEnded = true;
+                continue;
+            }
+
+            string? refusal;
+            if (word.StartsWith("--", StringComparison.Ordinal))
+            {
+                var equals = word.IndexOf('=', StringComparison.Ordinal);
+                var name = equals < 0 ? word[2..] : word[2..equals];
+                var inline = equals < 0 ? null : word[(equals + 1)..];
+                if (Index.FindLong(name) is { } option)
+                {
+                    var value = inline;
+                    if (option.TakesValue && value is null)
+                    {
+                        if (i + 1 >= args.Count)
+                        {
+                            return ArgvPlan.PassThrough($"--{name} has no value");
+                        }
+
+                        value = args[++i];
+                    }
+
+                    refusal = Apply(option, value);
+                }
+                else if (Index.FindNegated(name) is not null)
+                {
+                    refusal = null;
+                }
+                else
+                {
+                    return ArgvPlan.PassThrough($"unknown option {CurlArgvPlanner.Shorten(word)}");
+                }
+
+                if (refusal is not null)
+                {
+                    return ArgvPlan.PassThrough(refusal);
+                }
+
+                continue;
+            }
+
+            for (var j = 1; j < word.Length; j++)
+            {
+                var letter = word[j];
+                if (letter == 'n')
+                {
+                    var letters = j + 1 < word.Length ? word[(j + 1)..] : i + 1 < args.Count ? args[++i] : null;
+                    if (letters is null || letters.Length == 0 || letters.AsSpan().IndexOfAnyExcept("vcdHp") >= 0)
+                    {
+                        return ArgvPlan.PassThrough($"unknown -n option in {CurlArgvPlanner.Shorten(word)}");
+                    }
+
+                    break;
+                }
+
+                if (Index.FindShort(letter) is not { } option)
+                {
+                    return ArgvPlan.PassThrough($"unknown option -{letter}");
+                }
+
+                if (!option.TakesValue)
+                {
+                    refusal = Apply(option, null);
+                }
+                else
+                {
+                    string value;
+                    if (j + 1 < word.Length)
+                    {
+                        value = word[(j + 1)..];
+                    }
+                    else if (i + 1 < args.Count)
+                    {
+                        value = args[++i];
+                    }
+                    else
+                    {
+                        return ArgvPlan.PassThrough($"-{letter} has no value");
+                    }
+
+                    refusal = Apply(option, value);
+                    j = word.Length;
+                }
+
+                if (refusal is not null)
+                {
+                    return ArgvPlan.PassThrough(refusal);
+                }
+            }
+        }
+
+        return UrlPolicy.Choose(args, urls, globOff: true, allowSpaces: true);
+    }
+
+    private static string? Apply(ToolOption option, string? value)
+    {
+        var name = option.Long;
+        switch (name)
+        {
+            case "method":
+                return value is "GET" or "HEAD" ? null : $"method {CurlArgvPlanner.Shorten(value ?? "")}";
+            case "header":
+                return HeaderPolicy.Check(value ?? "");
+        }
+
+        return PassThrough.TryGetValue(name, out var reason) ? $"--{name}: {reason}" : null;
+    }
+}

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using WithCache.Core;
+
+namespace WithCache.Shim.Probing;
+
+/// <summary>
+/// One <c>HEAD</c> on the fetch URL over a plain socket (no HttpClient: it would add megabytes and milliseconds
+/// to every start). Everything (name lookup, connect, TLS, request, status line) shares one deadline, so a cache
+/// that is down or silent costs at most the timeout.
+/// </summary>
+internal static class CacheProbe
+{
+    public static ProbeResult Head(OriginUrl server, OriginUrl origin, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var host = server.Host.StartsWith('[') ? server.Host[1..^1] : server.Host;
+        var port = server.Port ?? (server.Scheme == "https" ? 443 : 80);
+        try
+        {
+            if (!TryResolve(host, deadline, out var addresses, out var failure))
+            {
+                return failure;
+            }
+
+            using var socket = Connect(addresses, port, deadline, out var connectFailure);
+            if (socket is null)
+            {
+                return connectFailure!;
+            }
+
+            var remaining = Remaining(deadline);
+            socket.SendTimeout = Math.Max(1, (int)remaining.TotalMilliseconds);
+            socket.ReceiveTimeout = socket.SendTimeout;
+            using var network = new NetworkStream(socket, ownsSocket: false);
+            Stream stream = network;
+            SslStream? tls = null;
+            if (server.Scheme == "https")
+            {
+                tls = new SslStream(network, leaveInnerStreamOpen: true);
+                tls.AuthenticateAsClient(host);
+                stream = tls;
+            }
+
+            using (tls)
+            {
+                var request = BuildRequest(server, origin);
+                stream.Write(request);
+                stream.Flush();
+                return ReadStatus(stream, deadline);
+            }
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
+        }
+        catch (Exception e) when (e is IOException or SocketException or System.Security.Authentication.AuthenticationException)
+        {
+            return new(ProbeOutcome.Failed, e.Message);
+        }
+    }
+
+    /// <summary>The request target of the fetch URL, percent-encoded where the name or query has bytes HTTP forbids.</summary>
+    internal static string RequestTarget(OriginUrl server, OriginUrl origin)
+    {
+        var builder = new StringBuilder();
+        builder.Append(server.Path).Append(FetchUrl.RoutePrefix).Append(OriginToken.Encode(origin.Text)).Append('/');
+        AppendEscaped(builder, origin.LastSegment);
+        if (origin.Query is not null)
+        {
+            builder.Append('?');
+            AppendEscaped(builder, origin.Query);
+        }
+
+        return builder.ToString();
+    }
+
+    private static byte[] BuildRequest(OriginUrl server, OriginUrl origin)
+    {
+        var hostHeader = server.Port is { } port ? server.Host + ":" + port.ToString(CultureInfo.InvariantCulture) : server.Host;
+        var text = string.Concat(
+            "HEAD ", RequestTarget(server, origin), " HTTP/1.1\r\nHost: ", hostHeader,
+            "\r\nUser-Agent: withcache-shim\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+        return Encoding.ASCII.GetBytes(text);
+    }
+
+    private static void AppendEscaped(StringBuilder builder, string text)
+    {
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            if (b is <= 0x20 or >= 0x7F or (byte)'"' or (byte)'<' or (byte)'>' or (byte)'\\' or (byte)'^' or (byte)'`'
+                or (byte)'{' or (byte)'|' or (byte)'}' or (byte)'#')
+            {
+                builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                builder.Append((char)b);
+            }
+        }
+    }
+
+    private static bool TryResolve(string host, long deadline, out IPAddress[] addresses, out ProbeResult failure)
+    {
+        failure = new(ProbeOutcome.Unreachable, "");
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            addresses = [literal];
+            return true;
+        }
+
+        using var cancel = new CancellationTokenSource(Remaining(deadline));
+        var lookup = Dns.GetHostAddressesAsync(host, cancel.Token);
+        try
+        {
+            if (!lookup.Wait(Remaining(deadline)))
+            {
+                addresses = [];
+                failure = new(ProbeOutcome.TimedOut, $"name lookup of {host} timed out");
+                return false;
+            }
+        }
+        catch (AggregateException e)
+        {
+            addresses = [];
+            failure = new(ProbeOutcome.Unreachable, $"name lookup of {host} failed: {e.InnerException?.Message}");
+            return false;
+        }
+
+        addresses = lookup.Result;
+        if (addresses.Length == 0)
+        {
+            failure = new(ProbeOutcome.Unreachable, $"{host} has no address");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static Socket? Connect(IPAddress[] addresses, int port, long deadline, out ProbeResult? failure)
+    {
+        failure = new(ProbeOutcome.Unreachable, "no address to connect to");
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+            try
+            {
+                socket.Connect(new IPEndPoint(address, port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+            {
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                failure = new(ProbeOutcome.Unreachable, $"connect to {address}:{port}: {e.SocketErrorCode}");
+                continue;
+            }
+
+            var micros = (int)Math.Min(int.MaxValue, Remaining(deadline).Ticks / 10);
+            if (!socket.Poll(micros, SelectMode.SelectWrite))
+            {
+                socket.Dispose();
+                failure = new(ProbeOutcome.TimedOut, $"connect to {address}:{port} timed out");
+                return null;
+            }
+
+            var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (error != SocketError.Success)
+            {
+                socket.Dispose();
+                failure = new(ProbeOutcome.Unreachable, $"connect to {address}:{port}: {error}");
+                continue;
+            }
+
+            socket.Blocking = true;
+            failure = null;
+            return socket;
+        }
+
+        return null;
+    }
+
+    private static ProbeResult ReadStatus(Stream stream, long deadline)
+    {
+        // "HTTP/1.1 200 OK": the status code is all the probe needs.
+        var buffer = new byte[64];
+        var filled = 0;
+        while (filled < 12)
+        {
+            if (Remaining(deadline) <= TimeSpan.Zero)
+            {
+                return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
+            }
+
+            var read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                return new(ProbeOutcome.Failed, "connection closed before a status line");
+            }
+
+            filled += read;
+        }
+
+        var line = Encoding.ASCII.GetString(buffer, 0, filled);
+        if (!line.StartsWith("HTTP/1.", StringComparison.Ordinal) || line[8] != ' '
+            || !int.TryParse(line.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+        {
+            return new(ProbeOutcome.Failed, "answer is not HTTP/1.x");
+        }
+
+        return status == 200
+            ? new(ProbeOutcome.Hit, "200")
+            : new(ProbeOutcome.Miss, status.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static TimeSpan Remaining(long deadline)
+    {
+        var ticks = deadline - Stopwatch.GetTimestamp();
+        return ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency);
+    }
+}

@@ -1,0 +1,3 @@
+namespace WithCache.Shim.Probing;
+
+internal sealed record ProbeResult(ProbeOutcome Outcome, string Detail);

@@ -1,0 +1,7 @@
+namespace WithCache.Shim;
+
+internal enum ToolKind
+{
+    Curl,
+    Wget,
+}
