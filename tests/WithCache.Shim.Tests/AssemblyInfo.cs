@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// The shims exec real curl and wget: Linux only.
+[assembly: SupportedOSPlatform("linux")]

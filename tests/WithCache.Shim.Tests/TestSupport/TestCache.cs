@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using WithCache.Core;
+
+namespace WithCache.Shim.Tests.TestSupport;
+
+/// <summary>
+/// A stand-in cache-host for the shim's tests: answers <c>HEAD|GET /b/&lt;token&gt;/&lt;name&gt;</c> with 200 and
+/// <see cref="CachedBody"/> for origins added with <see cref="Add"/>, 404 for others, 400 for a bad token.
+/// </summary>
+public sealed class TestCache : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, bool> _cached = new(StringComparer.Ordinal);
+    private LoopbackServer? _server;
+
+    public LoopbackServer Server => _server ?? throw new InvalidOperationException("not started");
+
+    public string BaseUrl => Server.BaseUrl;
+
+    public static async Task<TestCache> StartAsync()
+    {
+        var cache = new TestCache();
+        cache._server = await LoopbackServer.StartAsync(cache.HandleAsync);
+        return cache;
+    }
+
+    public static byte[] CachedBody(string origin) => Encoding.UTF8.GetBytes("cached bytes for " + origin + "\n");
+
+    public void Add(string origin) => _cached[origin] = true;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        if (!path.StartsWith(FetchUrl.RoutePrefix, StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        var rest = path[FetchUrl.RoutePrefix.Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var token = slash < 0 ? rest : rest[..slash];
+        if (!OriginToken.TryDecode(token, out var origin, out _))
+        {
+            context.Response.StatusCode = 400;
+            return;
+        }
+
+        if (!_cached.ContainsKey(origin))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        var body = CachedBody(origin);
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.Body.WriteAsync(body);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
