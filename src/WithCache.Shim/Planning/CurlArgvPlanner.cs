@@ -74,10 +74,29 @@ internal static class CurlArgvPlanner
         ["xattr"] = "origin URL stored in file metadata",
         ["etag-compare"] = "origin ETag file",
         ["etag-save"] = "origin ETag file",
+        ["pinnedpubkey"] = "the origin's key is pinned; the cache-host's bytes are not",
+    };
+
+    // Booleans curl 7.88 declares without a "no-" form: "--no-http2" is an error there ("used '--no-' for option
+    // that isn't a boolean", or "badly used" for --no-metalink), so the planner treats it as an unknown option.
+    private static readonly HashSet<string> NotNegatable = new(StringComparer.Ordinal)
+    {
+        "http1.0", "http1.1", "http2", "http2-prior-knowledge", "http3", "http3-only", "ipv4", "ipv6", "metalink",
+        "next", "proxy-tlsv1", "sslv2", "sslv3", "tlsv1", "tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3",
     };
 
     public static ArgvPlan Plan(IReadOnlyList<string> args)
     {
+        // curl sends -H, -A, -e and -r values as they are: a line break starts another header line
+        // ("Accept: x\r\nAuthorization: y"), which no check on the first line can see.
+        foreach (var word in args)
+        {
+            if (word.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                return ArgvPlan.PassThrough("line break in an argument");
+            }
+        }
+
         var urls = new List<int>();
         var globOff = false;
         var optionsEnded = false;
@@ -120,7 +139,7 @@ internal static class CurlArgvPlanner
 
                     refusal = Apply(option, value, negated: false, ref globOff);
                 }
-                else if (Index.FindNegated(name) is { } negated)
+                else if (Index.FindNegated(name) is { } negated && !NotNegatable.Contains(negated.Long))
                 {
                     refusal = Apply(negated, null, negated: true, ref globOff);
                 }

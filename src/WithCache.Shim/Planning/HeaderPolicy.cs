@@ -34,8 +34,15 @@ internal static class HeaderPolicy
             return "headers read from a file";
         }
 
-        // curl and wget: "Name: value", "Name:" (remove) and "Name;" (empty value).
-        var end = header.IndexOfAny([':', ';']);
+        // curl and wget: "Name: value", "Name:" (remove) and "Name;" (empty value). Both look for the colon first
+        // and send everything before it as the name, so "Accept;Authorization: x" goes out under the name
+        // "Accept;Authorization"; only a header with no colon at all ends its name at a semicolon.
+        var end = header.IndexOf(':', StringComparison.Ordinal);
+        if (end < 0)
+        {
+            end = header.IndexOf(';', StringComparison.Ordinal);
+        }
+
         var name = (end < 0 ? header : header[..end]).Trim();
         if (name.Length == 0)
         {

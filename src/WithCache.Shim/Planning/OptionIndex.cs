@@ -24,9 +24,12 @@ internal sealed class OptionIndex
 
     /// <summary>
     /// Both tools accept <c>--no-NAME</c> for a boolean option NAME. Returns the boolean it negates, or null.
+    /// Neither negates a name that already reads <c>no-…</c>: curl 7.88 calls <c>--no-no-buffer</c> unknown and
+    /// wget 1.21 <c>--no-no-verbose</c> unrecognized.
     /// </summary>
     public ToolOption? FindNegated(string name) =>
-        name.StartsWith("no-", StringComparison.Ordinal) && FindLong(name[3..]) is { TakesValue: false } option
+        name.StartsWith("no-", StringComparison.Ordinal) && !name.StartsWith("no-no-", StringComparison.Ordinal)
+            && FindLong(name[3..]) is { TakesValue: false } option
             ? option
             : null;
 }

@@ -55,10 +55,35 @@ internal static class WgetArgvPlanner
         ["xattr"] = "origin URL stored in file metadata",
         ["warc-file"] = "WARC records name the fetched URL",
         ["warc-dedup"] = "WARC records name the fetched URL",
+        ["local-encoding"] = "URL re-encoded from another character set",
+        ["pinnedpubkey"] = "the origin's key is pinned; the cache-host's bytes are not",
     };
+
+    // wget --help prints these as "--backups=N", "--report-speed=TYPE" and "--restrict-file-names=OS", but wget
+    // declares them as booleans with an optional argument: the value is only ever the text after '=', and
+    // "--backups 3 URL" fetches "3" as a second URL.
+    private static readonly HashSet<string> ValueOnlyAfterEquals = new(StringComparer.Ordinal)
+    {
+        "backups",
+        "report-speed",
+        "restrict-file-names",
+    };
+
+    // wget's --help and --version have no "--no-" form ("unrecognized option '--no-help'").
+    private static readonly HashSet<string> NotNegatable = new(StringComparer.Ordinal) { "help", "version" };
 
     public static ArgvPlan Plan(IReadOnlyList<string> args)
     {
+        // wget refuses a line break in --header and --user-agent but sends --referer as it is: "r\r\nAuthorization: y"
+        // starts another header line, which no check on the first line can see.
+        foreach (var word in args)
+        {
+            if (word.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                return ArgvPlan.PassThrough("line break in an argument");
+            }
+        }
+
         var urls = new List<int>();
         var optionsEnded = false;
         for (var i = 0; i < args.Count; i++)
@@ -84,8 +109,15 @@ internal static class WgetArgvPlanner
                 var inline = equals < 0 ? null : word[(equals + 1)..];
                 if (Index.FindLong(name) is { } option)
                 {
+                    if (inline is not null && !option.TakesValue && name.StartsWith("no-", StringComparison.Ordinal))
+                    {
+                        // Most "--no-NAME" forms are wget's generated negations, which take no value ("--no-verbose=off"
+                        // is an error); the two booleans of their own (--no-clobber, --no-parent) are not told apart.
+                        return ArgvPlan.PassThrough($"value on a --no- option: {CurlArgvPlanner.Shorten(word)}");
+                    }
+
                     var value = inline;
-                    if (option.TakesValue && value is null)
+                    if (option.TakesValue && value is null && !ValueOnlyAfterEquals.Contains(name))
                     {
                         if (i + 1 >= args.Count)
                         {
@@ -97,8 +129,13 @@ internal static class WgetArgvPlanner
 
                     refusal = Apply(option, value);
                 }
-                else if (Index.FindNegated(name) is not null)
+                else if (Index.FindNegated(name) is { } negated && !NotNegatable.Contains(negated.Long))
                 {
+                    if (inline is not null)
+                    {
+                        return ArgvPlan.PassThrough($"value on a --no- option: {CurlArgvPlanner.Shorten(word)}");
+                    }
+
                     refusal = null;
                 }
                 else
