@@ -1,0 +1,522 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using WithCache.Server.Blobs;
+using WithCache.Server.Hosting;
+
+namespace WithCache.Server.Catalog;
+
+/// <summary>
+/// The SQLite catalog: which key maps to which blob, misses, and download jobs. Sync API (Microsoft.Data.Sqlite's
+/// async methods run synchronously anyway), WAL, a busy timeout, writes serialised through one lock, parameterised
+/// SQL only, schema versioned by <c>PRAGMA user_version</c>. Times are stored as Unix milliseconds.
+/// </summary>
+internal sealed class CacheDatabase
+{
+    private const int SchemaVersion = 1;
+
+    private static readonly string[] Migrations =
+    [
+        // 1: the first schema.
+        """
+        CREATE TABLE artifacts(
+            key TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            fetched_at INTEGER NOT NULL,
+            hits INTEGER NOT NULL DEFAULT 0,
+            misses_before INTEGER NOT NULL DEFAULT 0,
+            last_hit_at INTEGER);
+        CREATE INDEX artifacts_digest ON artifacts(digest);
+        CREATE INDEX artifacts_fetched ON artifacts(fetched_at);
+        CREATE INDEX artifacts_hits ON artifacts(hits);
+        CREATE INDEX artifacts_size ON artifacts(size);
+        CREATE TABLE misses(
+            key TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL);
+        CREATE INDEX misses_last_seen ON misses(last_seen);
+        CREATE INDEX misses_count ON misses(count);
+        CREATE TABLE jobs(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            state TEXT NOT NULL,
+            bytes_done INTEGER NOT NULL DEFAULT 0,
+            bytes_total INTEGER,
+            reason TEXT,
+            permanent INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL);
+        CREATE UNIQUE INDEX jobs_one_active_per_key ON jobs(key) WHERE state IN ('queued', 'running');
+        CREATE INDEX jobs_key ON jobs(key, id);
+        CREATE INDEX jobs_state ON jobs(state, id);
+        """,
+    ];
+
+    private readonly string _connectionString;
+    private readonly Lock _writeLock = new();
+
+    public CacheDatabase(IOptions<ServerOptions> options)
+    {
+        var dataDir = Path.GetFullPath(options.Value.DataDir);
+        Directory.CreateDirectory(dataDir);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDir, "cache.db"),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        Migrate();
+    }
+
+    public int UserVersion
+    {
+        get
+        {
+            using var connection = Open();
+            return Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    // ---- artifacts ----
+
+    public ArtifactRecord? FindArtifact(string key)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT key, origin, digest, size, fetched_at, hits, misses_before FROM artifacts WHERE key = $key", ("$key", key));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadArtifact(reader) : null;
+    }
+
+    public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
+    {
+        var order = query.Sort switch
+        {
+            "hits" => "hits",
+            "size" => "size",
+            "key" => "key",
+            _ => "fetched_at",
+        };
+        var sql = $"""
+            SELECT key, origin, digest, size, fetched_at, hits, misses_before FROM artifacts
+            WHERE ($filter IS NULL OR instr(key, $filter) > 0)
+            ORDER BY {order} {(query.Ascending ? "ASC" : "DESC")}, key LIMIT $limit OFFSET $offset
+            """;
+        using var connection = Open();
+        using var command = Command(connection, sql, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
+        return ReadAll(command, ReadArtifact);
+    }
+
+    public long CountArtifacts(string? filter = null)
+    {
+        using var connection = Open();
+        return (long)Scalar(connection, "SELECT count(*) FROM artifacts WHERE ($filter IS NULL OR instr(key, $filter) > 0)", ("$filter", EmptyToNull(filter)))!;
+    }
+
+    /// <summary>Bytes used by distinct blobs (two keys with the same bytes share one blob).</summary>
+    public long StoredBytes()
+    {
+        using var connection = Open();
+        return (long)Scalar(connection, "SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT digest, size FROM artifacts)")!;
+    }
+
+    public IReadOnlyList<(ContentDigest Digest, long Size)> ListDigests()
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT DISTINCT digest, size FROM artifacts");
+        return ReadAll(command, r => (ContentDigest.Parse(r.GetString(0)), r.GetInt64(1)));
+    }
+
+    /// <summary>Records a finished fill: the artifact row (carrying the key's miss count), the job's end, the miss row gone.</summary>
+    public void CompleteFill(long jobId, string key, string origin, ContentDigest digest, long size, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, transaction, """
+                INSERT INTO artifacts(key, origin, digest, size, fetched_at, hits, misses_before)
+                VALUES($key, $origin, $digest, $size, $now, 0, coalesce((SELECT count FROM misses WHERE key = $key), 0))
+                ON CONFLICT(key) DO UPDATE SET origin = excluded.origin, digest = excluded.digest, size = excluded.size,
+                    fetched_at = excluded.fetched_at
+                """, ("$key", key), ("$origin", origin), ("$digest", digest.Hex), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
+            Execute(connection, transaction, "DELETE FROM misses WHERE key = $key", ("$key", key));
+            Execute(connection, transaction, """
+                UPDATE jobs SET state = 'completed', bytes_done = $size, bytes_total = $size, reason = NULL, updated_at = $now
+                WHERE id = $id
+                """, ("$id", jobId), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>Deletes an artifact row; returns its digest and whether another row still uses that blob.</summary>
+    public (ContentDigest Digest, long Size, bool BlobStillUsed)? DeleteArtifact(string key)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using var find = Command(connection, "SELECT digest, size FROM artifacts WHERE key = $key", ("$key", key));
+            find.Transaction = transaction;
+            string digestHex;
+            long size;
+            using (var reader = find.ExecuteReader())
+            {
+                if (!reader.Read())
+                {
+                    return null;
+                }
+
+                digestHex = reader.GetString(0);
+                size = reader.GetInt64(1);
+            }
+
+            Execute(connection, transaction, "DELETE FROM artifacts WHERE key = $key", ("$key", key));
+            using var others = Command(connection, "SELECT count(*) FROM artifacts WHERE digest = $digest", ("$digest", digestHex));
+            others.Transaction = transaction;
+            var stillUsed = (long)others.ExecuteScalar()! > 0;
+            transaction.Commit();
+            return (ContentDigest.Parse(digestHex), size, stillUsed);
+        }
+    }
+
+    /// <summary>Drops the rows of a blob that is gone from disk; returns how many.</summary>
+    public int DeleteArtifactsWithDigest(ContentDigest digest)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            return Execute(connection, null, "DELETE FROM artifacts WHERE digest = $digest", ("$digest", digest.Hex));
+        }
+    }
+
+    public void AddHits(IReadOnlyDictionary<string, long> hits, DateTimeOffset now)
+    {
+        if (hits.Count == 0)
+        {
+            return;
+        }
+
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using var command = Command(connection, "UPDATE artifacts SET hits = hits + $count, last_hit_at = $now WHERE key = $key");
+            command.Transaction = transaction;
+            var key = command.Parameters.Add("$key", SqliteType.Text);
+            var count = command.Parameters.Add("$count", SqliteType.Integer);
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            foreach (var (k, c) in hits)
+            {
+                key.Value = k;
+                count.Value = c;
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    // ---- misses ----
+
+    /// <summary>Adds counted misses and drops the least recently seen keys beyond <paramref name="cap"/>.</summary>
+    public void RecordMisses(IReadOnlyCollection<MissDelta> deltas, int cap)
+    {
+        if (deltas.Count == 0)
+        {
+            return;
+        }
+
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using var command = Command(connection, """
+                INSERT INTO misses(key, origin, count, first_seen, last_seen) VALUES($key, $origin, $count, $first, $last)
+                ON CONFLICT(key) DO UPDATE SET count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
+                """);
+            command.Transaction = transaction;
+            var key = command.Parameters.Add("$key", SqliteType.Text);
+            var origin = command.Parameters.Add("$origin", SqliteType.Text);
+            var count = command.Parameters.Add("$count", SqliteType.Integer);
+            var first = command.Parameters.Add("$first", SqliteType.Integer);
+            var last = command.Parameters.Add("$last", SqliteType.Integer);
+            foreach (var delta in deltas)
+            {
+                key.Value = delta.Key;
+                origin.Value = delta.Origin;
+                count.Value = delta.Count;
+                first.Value = delta.FirstSeen.ToUnixTimeMilliseconds();
+                last.Value = delta.LastSeen.ToUnixTimeMilliseconds();
+                command.ExecuteNonQuery();
+            }
+
+            using var total = Command(connection, "SELECT count(*) FROM misses");
+            total.Transaction = transaction;
+            var excess = (long)total.ExecuteScalar()! - cap;
+            if (excess > 0)
+            {
+                Execute(connection, transaction,
+                    "DELETE FROM misses WHERE key IN (SELECT key FROM misses ORDER BY last_seen, key LIMIT $excess)", ("$excess", excess));
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    public MissRecord? FindMiss(string key)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT key, origin, count, first_seen, last_seen FROM misses WHERE key = $key", ("$key", key));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadMiss(reader) : null;
+    }
+
+    public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
+    {
+        var order = query.Sort switch
+        {
+            "count" => "count",
+            "first" => "first_seen",
+            "key" => "key",
+            _ => "last_seen",
+        };
+        var sql = $"""
+            SELECT key, origin, count, first_seen, last_seen FROM misses
+            WHERE ($filter IS NULL OR instr(key, $filter) > 0)
+            ORDER BY {order} {(query.Ascending ? "ASC" : "DESC")}, key LIMIT $limit OFFSET $offset
+            """;
+        using var connection = Open();
+        using var command = Command(connection, sql, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
+        return ReadAll(command, ReadMiss);
+    }
+
+    public long CountMisses(string? filter = null)
+    {
+        using var connection = Open();
+        return (long)Scalar(connection, "SELECT count(*) FROM misses WHERE ($filter IS NULL OR instr(key, $filter) > 0)", ("$filter", EmptyToNull(filter)))!;
+    }
+
+    public bool DeleteMiss(string key)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            return Execute(connection, null, "DELETE FROM misses WHERE key = $key", ("$key", key)) > 0;
+        }
+    }
+
+    // ---- jobs ----
+
+    /// <summary>Creates a queued job for a key; null when the key already has a queued or running job.</summary>
+    public long? CreateJob(string key, string origin, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            using var command = Command(connection, """
+                INSERT INTO jobs(key, origin, state, created_at, updated_at) VALUES($key, $origin, 'queued', $now, $now)
+                ON CONFLICT DO NOTHING RETURNING id
+                """, ("$key", key), ("$origin", origin), ("$now", now.ToUnixTimeMilliseconds()));
+            return command.ExecuteScalar() is long id ? id : null;
+        }
+    }
+
+    public bool MarkJobRunning(long id, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            return Execute(connection, null, "UPDATE jobs SET state = 'running', updated_at = $now WHERE id = $id AND state = 'queued'",
+                ("$id", id), ("$now", now.ToUnixTimeMilliseconds())) > 0;
+        }
+    }
+
+    public void SaveJobProgress(long id, long bytesDone, long? bytesTotal, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Execute(connection, null, "UPDATE jobs SET bytes_done = $done, bytes_total = $total, updated_at = $now WHERE id = $id AND state = 'running'",
+                ("$id", id), ("$done", bytesDone), ("$total", bytesTotal), ("$now", now.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    public void FinishJob(long id, JobState state, string? reason, bool permanent, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Execute(connection, null, """
+                UPDATE jobs SET state = $state, reason = $reason, permanent = $permanent, updated_at = $now
+                WHERE id = $id AND state IN ('queued', 'running')
+                """, ("$id", id), ("$state", StateText(state)), ("$reason", reason), ("$permanent", permanent ? 1 : 0), ("$now", now.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    public JobRecord? FindJob(long id)
+    {
+        using var connection = Open();
+        using var command = Command(connection, JobColumns + " WHERE id = $id", ("$id", id));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadJob(reader) : null;
+    }
+
+    public IReadOnlyList<JobRecord> ListJobs(ListQuery query)
+    {
+        using var connection = Open();
+        using var command = Command(connection, JobColumns + """
+             WHERE ($filter IS NULL OR instr(key, $filter) > 0)
+             ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id DESC LIMIT $limit OFFSET $offset
+            """, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
+        return ReadAll(command, ReadJob);
+    }
+
+    /// <summary>Jobs to run after a restart: running ones (the process died under them) go back to queued first.</summary>
+    public IReadOnlyList<JobRecord> RequeueInterruptedJobs(DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Execute(connection, null, "UPDATE jobs SET state = 'queued', bytes_done = 0, updated_at = $now WHERE state = 'running'",
+                ("$now", now.ToUnixTimeMilliseconds()));
+            using var command = Command(connection, JobColumns + " WHERE state = 'queued' ORDER BY id");
+            return ReadAll(command, ReadJob);
+        }
+    }
+
+    /// <summary>Per key, how many fills failed for good since its last success, and when the last one ended.</summary>
+    public IReadOnlyList<(string Key, int Failures, DateTimeOffset LastFailure)> ListPermanentFailures()
+    {
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT key, count(*), max(updated_at) FROM jobs j
+            WHERE state = 'failed' AND permanent = 1
+              AND id > coalesce((SELECT max(id) FROM jobs c WHERE c.key = j.key AND c.state = 'completed'), 0)
+            GROUP BY key
+            """);
+        return ReadAll(command, r => (r.GetString(0), r.GetInt32(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
+    }
+
+    public int ClearFinishedJobs()
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            return Execute(connection, null, "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')");
+        }
+    }
+
+    // ---- plumbing ----
+
+    private const string JobColumns =
+        "SELECT id, key, origin, state, bytes_done, bytes_total, reason, permanent, created_at, updated_at FROM jobs";
+
+    private void Migrate()
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Scalar(connection, "PRAGMA journal_mode = WAL");
+            var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version > SchemaVersion)
+            {
+                throw new InvalidOperationException(
+                    $"cache.db has schema version {version}, newer than this withcache-server ({SchemaVersion}); refusing to touch it");
+            }
+
+            for (var next = version + 1; next <= SchemaVersion; next++)
+            {
+                using var transaction = connection.BeginTransaction();
+                Execute(connection, transaction, Migrations[next - 1]);
+                Execute(connection, transaction, $"PRAGMA user_version = {next}");
+                transaction.Commit();
+            }
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        command.Transaction = transaction;
+        return command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        return command.ExecuteScalar();
+    }
+
+    private static List<T> ReadAll<T>(SqliteCommand command, Func<SqliteDataReader, T> read)
+    {
+        var rows = new List<T>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private static ArtifactRecord ReadArtifact(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), ContentDigest.Parse(r.GetString(2)), r.GetInt64(3),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt64(5), r.GetInt64(6));
+
+    private static MissRecord ReadMiss(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt64(2),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
+
+    private static JobRecord ReadJob(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), ParseState(r.GetString(3)), r.GetInt64(4),
+        r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7) != 0,
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)));
+
+    private static string StateText(JobState state) => state switch
+    {
+        JobState.Queued => "queued",
+        JobState.Running => "running",
+        JobState.Completed => "completed",
+        JobState.Failed => "failed",
+        _ => "cancelled",
+    };
+
+    private static JobState ParseState(string text) => text switch
+    {
+        "queued" => JobState.Queued,
+        "running" => JobState.Running,
+        "completed" => JobState.Completed,
+        "failed" => JobState.Failed,
+        _ => JobState.Cancelled,
+    };
+
+    private static string? EmptyToNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
+}

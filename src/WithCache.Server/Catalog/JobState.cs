@@ -1,0 +1,10 @@
+namespace WithCache.Server.Catalog;
+
+internal enum JobState
+{
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using WithCache.Core;
+using WithCache.Server.Catalog;
+using WithCache.Server.Hosting;
+
+namespace WithCache.Server.Downloads;
+
+/// <summary>
+/// Decides which fills run: one job per key however many misses arrive (later requests join the job in flight),
+/// a back-off for keys whose fill failed for good, and one bounded queue drained by the download workers.
+/// Job rows live in the catalog so a restart resumes them; live progress and cancellation live here.
+/// </summary>
+internal sealed partial class DownloadScheduler
+{
+    public const int QueueCapacity = 10_000;
+
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(24);
+
+    private readonly Channel<DownloadRequest> _queue = Channel.CreateBounded<DownloadRequest>(
+        new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = false });
+
+    private readonly ConcurrentDictionary<string, long> _activeByKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, JobProgress> _progress = new();
+    private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
+    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset Until)> _backoff = new(StringComparer.Ordinal);
+    private readonly CacheDatabase _database;
+    private readonly FetchPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly ServerOptions _options;
+    private readonly ILogger<DownloadScheduler> _logger;
+
+    public DownloadScheduler(CacheDatabase database, FetchPolicy policy, TimeProvider time, IOptions<ServerOptions> options, ILogger<DownloadScheduler> logger)
+    {
+        _database = database;
+        _policy = policy;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public ChannelReader<DownloadRequest> Reader => _queue.Reader;
+
+    public JobProgress? FindProgress(long jobId) => _progress.GetValueOrDefault(jobId);
+
+    public bool IsActive(CacheKey key) => _activeByKey.ContainsKey(key.Value);
+
+    /// <summary>
+    /// Queues a fill of <paramref name="key"/> from <paramref name="origin"/>. An operator's request ignores the
+    /// back-off of a key that failed for good (it is the "retry"); a miss does not.
+    /// </summary>
+    public (EnqueueOutcome Outcome, string? Reason) Enqueue(CacheKey key, OriginUrl origin, bool byOperator)
+    {
+        if (_policy.Check(origin) is { } refusal)
+        {
+            return (EnqueueOutcome.Refused, refusal);
+        }
+
+        var now = _time.GetUtcNow();
+        if (!byOperator && _backoff.TryGetValue(key.Value, out var backoff) && backoff.Until > now)
+        {
+            return (EnqueueOutcome.BackedOff, $"failed for good {backoff.Failures} time(s); next try after {backoff.Until:u}");
+        }
+
+        // Claim the key first, so that of many concurrent misses exactly one creates the job.
+        if (!_activeByKey.TryAdd(key.Value, 0))
+        {
+            return (EnqueueOutcome.AlreadyActive, null);
+        }
+
+        if (_database.FindArtifact(key.Value) is not null)
+        {
+            _activeByKey.TryRemove(key.Value, out _);
+            return (EnqueueOutcome.AlreadyCached, null);
+        }
+
+        var jobId = _database.CreateJob(key.Value, origin.Text, now);
+        if (jobId is not { } id)
+        {
+            _activeByKey.TryRemove(key.Value, out _);
+            return (EnqueueOutcome.AlreadyActive, null);
+        }
+
+        _activeByKey[key.Value] = id;
+        if (!_queue.Writer.TryWrite(new DownloadRequest(id, key, origin)))
+        {
+            _database.FinishJob(id, JobState.Failed, "download queue full; the next miss queues it again", permanent: false, now);
+            _activeByKey.TryRemove(key.Value, out _);
+            return (EnqueueOutcome.QueueFull, "download queue full");
+        }
+
+        LogQueued(_logger, id, key.Value, byOperator);
+        return (EnqueueOutcome.Queued, null);
+    }
+
+    /// <summary>After a restart: jobs that were queued or running are queued again, and back-offs are restored.</summary>
+    public int RestoreAfterRestart()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (key, failures, last) in _database.ListPermanentFailures())
+        {
+            _backoff[key] = (failures, last + BackoffFor(failures));
+        }
+
+        var restored = 0;
+        foreach (var job in _database.RequeueInterruptedJobs(now))
+        {
+            if (!CacheKey.TryCreate(job.Origin, _options.KeepQuery, out var key, out _)
+                || !OriginUrl.TryParse(job.Origin, out var origin, out _)
+                || key.Value != job.Key)
+            {
+                // Keys depend on --keep-query: a job made under the other setting is not resumed.
+                _database.FinishJob(job.Id, JobState.Failed, "not resumed: the cache key rules changed (--keep-query)", permanent: false, now);
+                continue;
+            }
+
+            _activeByKey[job.Key] = job.Id;
+            if (_queue.Writer.TryWrite(new DownloadRequest(job.Id, key, origin)))
+            {
+                restored++;
+            }
+            else
+            {
+                _activeByKey.TryRemove(job.Key, out _);
+                _database.FinishJob(job.Id, JobState.Failed, "download queue full at start-up", permanent: false, now);
+            }
+        }
+
+        return restored;
+    }
+
+    /// <summary>Cancels a queued or running job; false when it is neither.</summary>
+    public bool Cancel(long jobId)
+    {
+        if (_running.TryGetValue(jobId, out var cancellation))
+        {
+            cancellation.Cancel();
+            return true;
+        }
+
+        var job = _database.FindJob(jobId);
+        if (job is not { State: JobState.Queued })
+        {
+            return false;
+        }
+
+        // Still in the queue: mark it; the worker that dequeues it sees it is no longer queued and skips it.
+        _database.FinishJob(jobId, JobState.Cancelled, "cancelled by the operator", permanent: false, _time.GetUtcNow());
+        _activeByKey.TryRemove(new KeyValuePair<string, long>(job.Key, jobId));
+        return true;
+    }
+
+    public CancellationTokenSource BeginRun(long jobId, CancellationToken stopping)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _running[jobId] = cancellation;
+        _progress[jobId] = new JobProgress(0, null, _time.GetUtcNow());
+        return cancellation;
+    }
+
+    public void ReportProgress(long jobId, long bytesDone, long? bytesTotal)
+    {
+        if (_progress.TryGetValue(jobId, out var current))
+        {
+            _progress[jobId] = current with { BytesDone = bytesDone, BytesTotal = bytesTotal };
+        }
+    }
+
+    /// <summary>Ends a job's run and releases its key; <paramref name="permanentFailure"/> starts or extends the back-off.</summary>
+    public void EndRun(DownloadRequest request, bool completed, bool permanentFailure)
+    {
+        if (_running.TryRemove(request.JobId, out var cancellation))
+        {
+            cancellation.Dispose();
+        }
+
+        _progress.TryRemove(request.JobId, out _);
+        if (completed)
+        {
+            _backoff.TryRemove(request.Key.Value, out _);
+        }
+        else if (permanentFailure)
+        {
+            var failures = _backoff.TryGetValue(request.Key.Value, out var previous) ? previous.Failures + 1 : 1;
+            _backoff[request.Key.Value] = (failures, _time.GetUtcNow() + BackoffFor(failures));
+        }
+
+        _activeByKey.TryRemove(new KeyValuePair<string, long>(request.Key.Value, request.JobId));
+    }
+
+    /// <summary>Forgets a dequeued job that is no longer queued (cancelled while waiting).</summary>
+    public void Skip(DownloadRequest request) =>
+        _activeByKey.TryRemove(new KeyValuePair<string, long>(request.Key.Value, request.JobId));
+
+    /// <summary>The operator cleared finished jobs: that also clears what the back-off remembered.</summary>
+    public void ForgetFailures() => _backoff.Clear();
+
+    private TimeSpan BackoffFor(int failures)
+    {
+        var factor = Math.Pow(2, Math.Min(failures - 1, 20));
+        var backoff = TimeSpan.FromTicks((long)Math.Min(_options.FailureBackoff.Ticks * factor, MaxBackoff.Ticks));
+        return backoff;
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Queued download job {JobId} for {CacheKey} (operator: {ByOperator})")]
+    private static partial void LogQueued(ILogger logger, long jobId, string cacheKey, bool byOperator);
+}

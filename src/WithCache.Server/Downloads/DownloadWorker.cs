@@ -1,0 +1,199 @@
+using Microsoft.Extensions.Options;
+using WithCache.Server.Blobs;
+using WithCache.Server.Catalog;
+using WithCache.Server.Hosting;
+using WithCache.Server.ReadPath;
+
+namespace WithCache.Server.Downloads;
+
+/// <summary>
+/// <c>--workers</c> loops draining the download queue. Each fill goes to a temp file, is committed to the blob
+/// store by an atomic rename, and only then becomes visible through its catalog row.
+/// </summary>
+internal sealed partial class DownloadWorker : BackgroundService
+{
+    private static readonly TimeSpan ProgressSaveInterval = TimeSpan.FromSeconds(2);
+
+    private readonly DownloadScheduler _scheduler;
+    private readonly OriginFetcher _fetcher;
+    private readonly BlobStore _blobs;
+    private readonly CacheDatabase _database;
+    private readonly CapacityLedger _capacity;
+    private readonly RequestCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly ServerOptions _options;
+    private readonly ILogger<DownloadWorker> _logger;
+
+    public DownloadWorker(
+        DownloadScheduler scheduler,
+        OriginFetcher fetcher,
+        BlobStore blobs,
+        CacheDatabase database,
+        CapacityLedger capacity,
+        RequestCounters counters,
+        TimeProvider time,
+        IOptions<ServerOptions> options,
+        ILogger<DownloadWorker> logger)
+    {
+        _scheduler = scheduler;
+        _fetcher = fetcher;
+        _blobs = blobs;
+        _database = database;
+        _capacity = capacity;
+        _counters = counters;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, _options.Workers).Select(_ => Task.Run(() => DrainAsync(stoppingToken), stoppingToken)));
+
+    private async Task DrainAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var request in _scheduler.Reader.ReadAllAsync(stoppingToken))
+            {
+                await RunAsync(request, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    internal async Task RunAsync(DownloadRequest request, CancellationToken stoppingToken)
+    {
+        if (!_database.MarkJobRunning(request.JobId, _time.GetUtcNow()))
+        {
+            _scheduler.Skip(request);
+            return;
+        }
+
+        using var cancellation = _scheduler.BeginRun(request.JobId, stoppingToken);
+        var temp = _blobs.CreateTempPath();
+        var completed = false;
+        var permanent = false;
+        (JobState State, string Reason, DownloadOutcome Outcome)? failure = null;
+        try
+        {
+            LogStarted(_logger, request.JobId, request.Key.Value);
+            var result = await FetchAsync(request, temp, cancellation.Token);
+            if (result.Outcome == DownloadOutcome.Cancelled && stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down: the job stays "running" in the catalog and start-up queues it again.
+                LogInterrupted(_logger, request.JobId);
+            }
+            else if (result.Outcome == DownloadOutcome.Completed && result.Sha256Hex is { } hex)
+            {
+                var refusal = Commit(request, temp, ContentDigest.Parse(hex), result.Length);
+                completed = refusal is null;
+                failure = refusal is null ? null : (JobState.Failed, refusal, DownloadOutcome.CacheFull);
+            }
+            else
+            {
+                permanent = result.IsPermanentFailure;
+                failure = result.Outcome == DownloadOutcome.Cancelled
+                    ? (JobState.Cancelled, "cancelled by the operator", result.Outcome)
+                    : (JobState.Failed, result.Reason, result.Outcome);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failure = (JobState.Failed, "disk: " + e.Message, DownloadOutcome.DiskError);
+        }
+        finally
+        {
+            // Nothing of a failed fill stays behind before the job is seen to have ended.
+            if (!completed)
+            {
+                _capacity.Release(request.JobId);
+                TryDeleteTemp(temp);
+            }
+
+            if (failure is { } end)
+            {
+                _database.FinishJob(request.JobId, end.State, end.Reason, permanent, _time.GetUtcNow());
+                LogFailed(_logger, request.JobId, request.Key.Value, end.Outcome, end.Reason);
+            }
+
+            _scheduler.EndRun(request, completed, permanent);
+        }
+    }
+
+    private Task<FetchResult> FetchAsync(DownloadRequest request, string temp, CancellationToken cancellationToken)
+    {
+        var lastSaved = _time.GetTimestamp();
+        return _fetcher.FetchAsync(
+            request.Origin,
+            temp,
+            length => _capacity.TryReserve(request.JobId, length),
+            (done, total) =>
+            {
+                _scheduler.ReportProgress(request.JobId, done, total);
+                if (_time.GetElapsedTime(lastSaved) >= ProgressSaveInterval)
+                {
+                    lastSaved = _time.GetTimestamp();
+                    _database.SaveJobProgress(request.JobId, done, total, _time.GetUtcNow());
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Moves the blob into place and records the artifact; null on success, else why it was refused.</summary>
+    private string? Commit(DownloadRequest request, string temp, ContentDigest digest, long size)
+    {
+        var newBlob = !_blobs.Exists(digest);
+        if (_capacity.TryCommit(request.JobId, size, newBlob) is { } refusal)
+        {
+            return refusal;
+        }
+
+        try
+        {
+            _blobs.Commit(temp, digest);
+            _counters.Flush(_database);
+            _database.CompleteFill(request.JobId, request.Key.Value, request.Origin.Text, digest, size, _time.GetUtcNow());
+        }
+        catch
+        {
+            if (newBlob)
+            {
+                _capacity.Free(size);
+            }
+
+            throw;
+        }
+
+        LogCompleted(_logger, request.JobId, request.Key.Value, size, digest.Hex);
+        return null;
+    }
+
+    private void TryDeleteTemp(string temp)
+    {
+        try
+        {
+            _blobs.DeleteTemp(temp);
+        }
+        catch (IOException e)
+        {
+            LogTempLeft(_logger, temp, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Download job {JobId} started for {CacheKey}")]
+    private static partial void LogStarted(ILogger logger, long jobId, string cacheKey);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Download job {JobId} completed {CacheKey}: {Bytes} bytes, sha256 {Digest}")]
+    private static partial void LogCompleted(ILogger logger, long jobId, string cacheKey, long bytes, string digest);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Download job {JobId} for {CacheKey} ended {Outcome}: {Reason}")]
+    private static partial void LogFailed(ILogger logger, long jobId, string cacheKey, DownloadOutcome outcome, string reason);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Download job {JobId} interrupted by shutdown; it resumes at the next start")]
+    private static partial void LogInterrupted(ILogger logger, long jobId);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Could not remove temp file {Path}: {Reason}; start-up sweeps it")]
+    private static partial void LogTempLeft(ILogger logger, string path, string reason);
+}

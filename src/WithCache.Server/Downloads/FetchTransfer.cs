@@ -1,0 +1,84 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+
+namespace WithCache.Server.Downloads;
+
+/// <summary>
+/// The state one fill carries across attempts: the temp file, the running hash over exactly the bytes in it, how
+/// many there are, and what the origin said that makes a resume safe.
+/// </summary>
+internal sealed class FetchTransfer : IDisposable
+{
+    private const long ProgressStepBytes = 64 * 1024;
+
+    private readonly FileStream _file;
+    private readonly Action<long, long?>? _progress;
+    private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _lastReported = -1;
+
+    public FetchTransfer(FileStream file, Action<long, long?>? progress)
+    {
+        _file = file;
+        _progress = progress;
+    }
+
+    /// <summary>Bytes in the temp file (and in the hash).</summary>
+    public long Written { get; private set; }
+
+    /// <summary>The most bytes the temp file has ever held; an attempt that raises it made progress.</summary>
+    public long HighWater { get; private set; }
+
+    /// <summary>The full length the origin announced, when it did.</summary>
+    public long? Total { get; set; }
+
+    /// <summary>
+    /// The <c>If-Range</c> validator when the origin advertised <c>Accept-Ranges: bytes</c> with a strong ETag or a
+    /// Last-Modified date; null means a dropped transfer starts over instead of resuming.
+    /// </summary>
+    public RangeConditionHeaderValue? ResumeValidator { get; set; }
+
+    /// <summary>Whether the caller's capacity reservation has been asked for (once, at the first 200).</summary>
+    public bool Reserved { get; set; }
+
+    public bool CanResume => Written > 0 && ResumeValidator is not null;
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await _file.WriteAsync(bytes, cancellationToken);
+        _hash.AppendData(bytes.Span);
+        Written += bytes.Length;
+        HighWater = Math.Max(HighWater, Written);
+        if (Written - _lastReported >= ProgressStepBytes)
+        {
+            Report();
+        }
+    }
+
+    /// <summary>Empties the file and the hash: the next body is the whole artifact again.</summary>
+    public void Restart()
+    {
+        _file.SetLength(0);
+        _file.Position = 0;
+        _hash.Dispose();
+        _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Written = 0;
+        Report();
+    }
+
+    public void Report()
+    {
+        _lastReported = Written;
+        _progress?.Invoke(Written, Total);
+    }
+
+    /// <summary>Makes the bytes durable: the caller renames the file into the blob store next.</summary>
+    public void FlushToDisk() => _file.Flush(flushToDisk: true);
+
+    public string HashHex() => Convert.ToHexStringLower(_hash.GetCurrentHash());
+
+    public void Dispose()
+    {
+        _hash.Dispose();
+        _file.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using WithCache.Server.Blobs;
+using WithCache.Server.Catalog;
+using WithCache.Server.Downloads;
+using WithCache.Server.Operations;
+using WithCache.Server.ReadPath;
+using WithCache.Server.Ui;
+
+namespace WithCache.Server.Hosting;
+
+/// <summary>The one composition root: configuration, services, Kestrel and the endpoint groups.</summary>
+internal static partial class ServerApp
+{
+    /// <summary>Longest request line accepted: a 64 KiB URL must get the protocol's 400, not Kestrel's 414.</summary>
+    private const int MaxRequestLineBytes = 160 * 1024;
+
+    public static WebApplication Build(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
+        });
+
+        // Request logs would carry tokens, and a token is the origin URL with any signed query in it.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FetchOptions>().BindConfiguration("Fetch").PostConfigure<IOptions<ServerOptions>>((fetch, server) =>
+            fetch.CredentialsFile ??= Path.Combine(Path.GetFullPath(server.Value.DataDir), "credentials.json"));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<BlobStore>();
+        services.AddSingleton<CacheDatabase>();
+        services.AddSingleton<CapacityLedger>();
+        services.AddSingleton<RequestCounters>();
+        services.AddSingleton<DownloadScheduler>();
+        services.AddSingleton<ReadPathServices>();
+        services.AddSingleton<CacheOperations>();
+        services.AddOriginFetching();
+        services.AddHostedService<StartupReconciler>();
+        services.AddHostedService<DownloadWorker>();
+        services.AddHostedService<CounterFlushWorker>();
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var options = context.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes;
+            if (options.Bind == "*")
+            {
+                kestrel.ListenAnyIP(options.Port);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(options.Bind), options.Port);
+            }
+        });
+
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapReadPath();
+        app.MapUi();
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() => LogStarted(app));
+        return app;
+    }
+
+    private static void LogStarted(WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        var capacity = app.Services.GetRequiredService<CapacityLedger>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WithCache.Server");
+        var limit = capacity.MaxBytes is { } max ? ByteSize.Format(max) : "no cap";
+        LogListening(logger, string.Join(", ", app.Urls), options.Curate ? "curate" : "auto-fetch",
+            Path.GetFullPath(options.DataDir), $"{ByteSize.Format(capacity.StoredBytes)} used of {limit}", options.KeepQuery);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "withcache-server listening on {Addresses}; mode {Mode}; data dir {DataDir}; capacity {Capacity}; keep query {KeepQuery}")]
+    private static partial void LogListening(ILogger logger, string addresses, string mode, string dataDir, string capacity, bool keepQuery);
+}

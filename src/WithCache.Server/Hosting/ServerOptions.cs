@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WithCache.Server.Hosting;
+
+/// <summary>The cache-host's settings, bound from the "WithCache" section (the command line lands there).</summary>
+internal sealed class ServerOptions
+{
+    public const string Section = "WithCache";
+
+    [Required]
+    public string DataDir { get; set; } = "data";
+
+    [Range(0, 65535)]
+    public int Port { get; set; } = 3000;
+
+    /// <summary>An IP address to listen on; "*" means every interface.</summary>
+    [Required]
+    public string Bind { get; set; } = "*";
+
+    [Range(1, 64)]
+    public int Workers { get; set; } = 4;
+
+    public bool Curate { get; set; }
+
+    /// <summary>Cap on stored blobs plus fills in flight; null = no cap.</summary>
+    [Range(1, long.MaxValue)]
+    public long? MaxBytes { get; set; }
+
+    public bool KeepQuery { get; set; }
+
+    /// <summary>How many distinct missed keys are kept; the least recently seen are dropped beyond it.</summary>
+    [Range(100, 100_000_000)]
+    public int MaxMisses { get; set; } = 200_000;
+
+    /// <summary>How long a fill that failed for good (404, 403, refused) blocks new fills of its key; doubles per failure.</summary>
+    public TimeSpan FailureBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often counted hits and misses are written to the catalog in one transaction.</summary>
+    public TimeSpan CounterFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Options;
+using WithCache.Core;
+using WithCache.Server.Blobs;
+using WithCache.Server.Catalog;
+using WithCache.Server.Downloads;
+using WithCache.Server.Hosting;
+using WithCache.Server.ReadPath;
+
+namespace WithCache.Server.Operations;
+
+/// <summary>
+/// Everything the operator can see and do, as one service the UI (and any JSON API) is a thin layer over:
+/// misses, download jobs with live progress, cached artifacts, and adding an artifact by URL.
+/// </summary>
+internal sealed partial class CacheOperations
+{
+    private readonly CacheDatabase _database;
+    private readonly BlobStore _blobs;
+    private readonly CapacityLedger _capacity;
+    private readonly DownloadScheduler _scheduler;
+    private readonly RequestCounters _counters;
+    private readonly ServerOptions _options;
+    private readonly ILogger<CacheOperations> _logger;
+
+    public CacheOperations(
+        CacheDatabase database,
+        BlobStore blobs,
+        CapacityLedger capacity,
+        DownloadScheduler scheduler,
+        RequestCounters counters,
+        IOptions<ServerOptions> options,
+        ILogger<CacheOperations> logger)
+    {
+        _database = database;
+        _blobs = blobs;
+        _capacity = capacity;
+        _scheduler = scheduler;
+        _counters = counters;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public bool Curate => _options.Curate;
+
+    public (long Stored, long Reserved, long? Max) Capacity => (_capacity.StoredBytes, _capacity.ReservedBytes, _capacity.MaxBytes);
+
+    public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
+    {
+        _counters.Flush(_database, _options.MaxMisses);
+        return _database.ListMisses(query);
+    }
+
+    public long CountMisses(string? filter = null) => _database.CountMisses(filter);
+
+    /// <summary>The operator approves a miss: queue its fill (also past a failure back-off).</summary>
+    public OperationResult DownloadMiss(string key)
+    {
+        _counters.Flush(_database, _options.MaxMisses);
+        if (_database.FindMiss(key) is not { } miss)
+        {
+            return OperationResult.NotFound("no such miss");
+        }
+
+        return Enqueue(miss.Origin);
+    }
+
+    public OperationResult DismissMiss(string key) =>
+        _database.DeleteMiss(key) ? OperationResult.Ok("dismissed") : OperationResult.NotFound("no such miss");
+
+    public IReadOnlyList<JobView> ListJobs(ListQuery query) =>
+        [.. _database.ListJobs(query).Select(job => new JobView(job, _scheduler.FindProgress(job.Id)))];
+
+    public OperationResult CancelJob(long jobId) =>
+        _scheduler.Cancel(jobId) ? OperationResult.Ok("cancelling") : OperationResult.NotFound("no queued or running job with that id");
+
+    public OperationResult ClearFinishedJobs()
+    {
+        var removed = _database.ClearFinishedJobs();
+        _scheduler.ForgetFailures();
+        return OperationResult.Ok($"cleared {removed} finished job(s)");
+    }
+
+    public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
+    {
+        _counters.Flush(_database, _options.MaxMisses);
+        return _database.ListArtifacts(query);
+    }
+
+    public long CountArtifacts(string? filter = null) => _database.CountArtifacts(filter);
+
+    /// <summary>Deletes an artifact; its blob goes too when no other key shares those bytes.</summary>
+    public OperationResult DeleteArtifact(string key)
+    {
+        if (_database.DeleteArtifact(key) is not { } deleted)
+        {
+            return OperationResult.NotFound("no such artifact");
+        }
+
+        if (!deleted.BlobStillUsed)
+        {
+            _blobs.Delete(deleted.Digest);
+            _capacity.Free(deleted.Size);
+        }
+
+        LogDeleted(_logger, key, deleted.Digest.Hex, deleted.BlobStillUsed);
+        return OperationResult.Ok("deleted");
+    }
+
+    /// <summary>Pre-seeds an artifact by URL, with the same rules as any fill.</summary>
+    public OperationResult AddFromUri(string? url)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return OperationResult.Invalid("enter a URL");
+        }
+
+        return Enqueue(url.Trim());
+    }
+
+    private OperationResult Enqueue(string originText)
+    {
+        if (!OriginUrl.TryParse(originText, out var origin, out var error))
+        {
+            return OperationResult.Invalid(error.Reason);
+        }
+
+        var (outcome, reason) = _scheduler.Enqueue(origin.ToKey(_options.KeepQuery), origin, byOperator: true);
+        return outcome switch
+        {
+            EnqueueOutcome.Queued => OperationResult.Ok("download queued"),
+            EnqueueOutcome.AlreadyActive => OperationResult.Ok("already downloading"),
+            EnqueueOutcome.AlreadyCached => OperationResult.Ok("already cached"),
+            EnqueueOutcome.Refused => OperationResult.Invalid("refused: " + reason),
+            _ => OperationResult.Invalid(reason ?? "not queued"),
+        };
+    }
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Operator deleted {CacheKey} (blob {Digest}, still used by another key: {StillUsed})")]
+    private static partial void LogDeleted(ILogger logger, string cacheKey, string digest, bool stillUsed);
+}

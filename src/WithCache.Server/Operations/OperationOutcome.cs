@@ -1,0 +1,8 @@
+namespace WithCache.Server.Operations;
+
+internal enum OperationOutcome
+{
+    Ok,
+    NotFound,
+    Invalid,
+}

@@ -1,0 +1,1 @@
+return await WithCache.Server.Hosting.ServerCommand.RunAsync(args);

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+using WithCache.Server.Catalog;
+using WithCache.Server.Hosting;
+
+namespace WithCache.Server.ReadPath;
+
+/// <summary>Writes the counted hits and misses every <see cref="ServerOptions.CounterFlushInterval"/>, and once more at shutdown.</summary>
+internal sealed partial class CounterFlushWorker : BackgroundService
+{
+    private readonly RequestCounters _counters;
+    private readonly CacheDatabase _database;
+    private readonly TimeProvider _time;
+    private readonly ServerOptions _options;
+    private readonly ILogger<CounterFlushWorker> _logger;
+
+    public CounterFlushWorker(RequestCounters counters, CacheDatabase database, TimeProvider time, IOptions<ServerOptions> options, ILogger<CounterFlushWorker> logger)
+    {
+        _counters = counters;
+        _database = database;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.CounterFlushInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                FlushOnce();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            FlushOnce();
+        }
+    }
+
+    private void FlushOnce()
+    {
+        try
+        {
+            _counters.Flush(_database, _options.MaxMisses);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            LogFlushFailed(_logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Error, Message = "Could not write hit and miss counts: {Reason}")]
+    private static partial void LogFlushFailed(ILogger logger, string reason);
+}

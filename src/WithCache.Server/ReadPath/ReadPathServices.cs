@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+using WithCache.Server.Blobs;
+using WithCache.Server.Catalog;
+using WithCache.Server.Downloads;
+using WithCache.Server.Hosting;
+
+namespace WithCache.Server.ReadPath;
+
+/// <summary>What the read path handlers need, resolved once per request as one parameter.</summary>
+internal sealed class ReadPathServices(
+    CacheDatabase database, BlobStore blobs, RequestCounters counters, DownloadScheduler scheduler,
+    IOptions<ServerOptions> options, ILogger<ReadPathServices> logger)
+{
+    public CacheDatabase Database { get; } = database;
+
+    public BlobStore Blobs { get; } = blobs;
+
+    public RequestCounters Counters { get; } = counters;
+
+    public DownloadScheduler Scheduler { get; } = scheduler;
+
+    public ServerOptions Options { get; } = options.Value;
+
+    public ILogger Logger { get; } = logger;
+}

@@ -1,0 +1,67 @@
+using WithCache.Core;
+using WithCache.Server.Catalog;
+
+namespace WithCache.Server.ReadPath;
+
+/// <summary>
+/// Hits and misses counted in memory and written to the catalog in one transaction per interval, so that serving
+/// a hit never waits for a write. Misses from a client spraying distinct URLs are bounded twice: here by
+/// <see cref="MaxPendingMisses"/> per interval, and in the catalog by the miss cap.
+/// </summary>
+internal sealed class RequestCounters
+{
+    public const int MaxPendingMisses = 50_000;
+
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private Dictionary<string, long> _hits = new(StringComparer.Ordinal);
+    private Dictionary<string, MissDelta> _misses = new(StringComparer.Ordinal);
+
+    public RequestCounters(TimeProvider time) => _time = time;
+
+    public void CountHit(string key)
+    {
+        lock (_lock)
+        {
+            _hits[key] = _hits.GetValueOrDefault(key) + 1;
+        }
+    }
+
+    public void CountMiss(CacheKey key, OriginUrl origin)
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            if (_misses.TryGetValue(key.Value, out var delta))
+            {
+                _misses[key.Value] = delta with { Count = delta.Count + 1, LastSeen = now };
+            }
+            else if (_misses.Count < MaxPendingMisses)
+            {
+                _misses[key.Value] = new MissDelta(key.Value, origin.Text, 1, now, now);
+            }
+        }
+    }
+
+    /// <summary>Writes what was counted since the last flush.</summary>
+    public void Flush(CacheDatabase database, int missCap = int.MaxValue)
+    {
+        Dictionary<string, long> hits;
+        Dictionary<string, MissDelta> misses;
+        lock (_lock)
+        {
+            if (_hits.Count == 0 && _misses.Count == 0)
+            {
+                return;
+            }
+
+            hits = _hits;
+            misses = _misses;
+            _hits = new(StringComparer.Ordinal);
+            _misses = new(StringComparer.Ordinal);
+        }
+
+        database.AddHits(hits, _time.GetUtcNow());
+        database.RecordMisses(misses.Values, missCap);
+    }
+}

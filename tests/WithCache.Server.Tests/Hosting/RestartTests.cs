@@ -1,0 +1,90 @@
+using System.Net;
+using WithCache.Server.Catalog;
+using WithCache.Server.Operations;
+using WithCache.Server.Tests.TestSupport;
+
+namespace WithCache.Server.Tests.Hosting;
+
+public sealed class RestartTests : IAsyncLifetime
+{
+    private readonly TempDir _dir = new();
+    private ArtifactOrigin _origin = null!;
+
+    public async Task InitializeAsync() => _origin = await ArtifactOrigin.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _origin.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Restart_JobInFlight_CompletesAfterRestartWithNothingPartialServed()
+    {
+        var body = TestData.Bytes(80_000, seed: 5);
+        var origin = _origin.Add("/restart.bin", body);
+        _origin.Hold("/restart.bin");
+        await using var server = await ServerHost.StartAsync(_dir.Path);
+        using (var miss = await server.Client.GetAsync(ServerHost.FetchPath(origin)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
+        }
+
+        await WaitUntilAsync(() => server.Get<CacheOperations>().ListJobs(new ListQuery()).Any(j => j.Job.State == JobState.Running));
+        await server.StopAsync();
+        var afterStop = new CacheDatabase(Microsoft.Extensions.Options.Options.Create(new WithCache.Server.Hosting.ServerOptions { DataDir = _dir.Path }));
+        Assert.Equal(JobState.Running, Assert.Single(afterStop.ListJobs(new ListQuery())).State);
+
+        // A leftover temp file, as a crash would leave one: start-up must sweep it.
+        await File.WriteAllTextAsync(Path.Combine(_dir.Path, "tmp", "leftover.part"), "partial");
+        await server.RestartAsync();
+        using (var during = await server.Client.GetAsync(ServerHost.FetchPath(origin)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, during.StatusCode);
+        }
+
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")), f => f.EndsWith("leftover.part", StringComparison.Ordinal));
+        _origin.Release("/restart.bin");
+        using var hit = await server.WaitForHitAsync(origin);
+
+        Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+        Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+        var job = Assert.Single(server.Get<CacheOperations>().ListJobs(new ListQuery()));
+        Assert.Equal(JobState.Completed, job.Job.State);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+    }
+
+    [Fact]
+    public async Task Restart_BlobDeletedBehindTheCatalog_RowDroppedAndMissServed()
+    {
+        var origin = _origin.Add("/vanished.bin", TestData.Bytes(1000));
+        await using var server = await ServerHost.StartAsync(_dir.Path);
+        (await server.WaitForHitAsync(origin)).Dispose();
+        await server.StopAsync();
+        foreach (var blob in Directory.EnumerateFiles(Path.Combine(_dir.Path, "blobs"), "*", SearchOption.AllDirectories))
+        {
+            File.Delete(blob);
+        }
+
+        var orphan = Path.Combine(_dir.Path, "blobs", "sha256", "ab", "cd", "abcd" + new string('0', 60));
+        Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
+        await File.WriteAllTextAsync(orphan, "no row names me");
+
+        await server.RestartAsync();
+
+        Assert.Equal(0, server.Get<CacheOperations>().CountArtifacts());
+        Assert.False(File.Exists(orphan));
+        using var refetched = await server.WaitForHitAsync(origin);
+        Assert.Equal(HttpStatusCode.OK, refetched.StatusCode);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition(), "condition not reached in time");
+    }
+}

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace WithCache.Server.Tests.TestSupport;
+
+/// <summary>
+/// A real Kestrel origin on 127.0.0.1 serving byte arrays by path, counting requests per path; a path can be set
+/// to answer a status instead, to wait on a gate before sending its body, or to send fewer bytes than it promises.
+/// </summary>
+public sealed class ArtifactOrigin : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _status = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _short = new(StringComparer.Ordinal);
+    private WebApplication? _app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public static async Task<ArtifactOrigin> StartAsync()
+    {
+        var origin = new ArtifactOrigin();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
+        var app = builder.Build();
+        app.Run(origin.HandleAsync);
+        await app.StartAsync();
+        origin._app = app;
+        origin.BaseUrl = app.Urls.Single();
+        return origin;
+    }
+
+    public string Add(string path, byte[] body)
+    {
+        _files[path] = body;
+        return BaseUrl + path;
+    }
+
+    public string AddStatus(string path, int status)
+    {
+        _status[path] = status;
+        return BaseUrl + path;
+    }
+
+    /// <summary>The body of this path waits until <see cref="Release"/>: a fill that stays in flight.</summary>
+    public void Hold(string path) => _gates[path] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release(string path)
+    {
+        if (_gates.TryRemove(path, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    /// <summary>This path promises its whole length but sends half and closes, every time.</summary>
+    public void CutShort(string path) => _short[path] = true;
+
+    public int RequestsFor(string path) => _requests.GetValueOrDefault(path);
+
+    public int TotalRequests => _requests.Values.Sum();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        // The raw target, not the decoded path: "/a%20b" and "/a b" are different resources to the cache.
+        var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+        var path = raw.Split('?')[0];
+        _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
+        if (_status.TryGetValue(path, out var status))
+        {
+            context.Response.StatusCode = status;
+            return;
+        }
+
+        if (!_files.TryGetValue(path, out var body))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        context.Response.ContentLength = body.Length;
+        context.Response.ContentType = "application/octet-stream";
+        await context.Response.StartAsync();
+        if (_gates.TryGetValue(path, out var gate))
+        {
+            await context.Response.Body.WriteAsync(body.AsMemory(0, Math.Min(body.Length, 1024)));
+            await context.Response.Body.FlushAsync();
+            await gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await context.Response.Body.WriteAsync(body.AsMemory(Math.Min(body.Length, 1024)));
+            return;
+        }
+
+        if (_short.ContainsKey(path))
+        {
+            await context.Response.Body.WriteAsync(body.AsMemory(0, body.Length / 2));
+            await context.Response.Body.FlushAsync();
+            context.Abort();
+            return;
+        }
+
+        await context.Response.Body.WriteAsync(body);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var gate in _gates.Values)
+        {
+            gate.TrySetResult();
+        }
+
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using WithCache.Core;
+using WithCache.Server.Hosting;
+
+namespace WithCache.Server.Tests.TestSupport;
+
+/// <summary>
+/// The real cache-host (the composition root the CLI uses) on Kestrel at 127.0.0.1 and a free port, over a data
+/// dir of its own. Fills may reach 127.0.0.1 only (loopback is otherwise denied), as a lab mirror would be allowed.
+/// </summary>
+public sealed class ServerHost : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    private ServerHost(string dataDir, Dictionary<string, string?> settings)
+    {
+        DataDir = dataDir;
+        Settings = settings;
+    }
+
+    public string DataDir { get; }
+
+    public Dictionary<string, string?> Settings { get; }
+
+    public string BaseUrl { get; private set; } = "";
+
+    public HttpClient Client { get; private set; } = new();
+
+    internal IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("not started");
+
+    internal T Get<T>()
+        where T : notnull => Services.GetRequiredService<T>();
+
+    public static async Task<ServerHost> StartAsync(string dataDir, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["WithCache:DataDir"] = dataDir,
+            ["WithCache:Port"] = "0",
+            ["WithCache:Bind"] = "127.0.0.1",
+            ["WithCache:Workers"] = "4",
+            ["WithCache:CounterFlushInterval"] = "00:00:00.100",
+            ["Fetch:AllowNetworks:0"] = "127.0.0.1/32",
+            ["Fetch:IdleTimeout"] = "00:00:02",
+            ["Fetch:RetryBaseDelay"] = "00:00:00.020",
+            ["Fetch:RetryMaxDelay"] = "00:00:00.100",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        configure?.Invoke(settings);
+        var host = new ServerHost(dataDir, settings);
+        await host.RestartAsync();
+        return host;
+    }
+
+    /// <summary>Starts the server (again) over the same data dir and settings.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _app = ServerApp.Build(Settings);
+        await _app.StartAsync();
+        BaseUrl = _app.Urls.Single().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+        Client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is not null)
+        {
+            Client.Dispose();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    public static string FetchPath(string origin) => "/b/" + OriginToken.Encode(origin) + "/" + (OriginUrl.TryParse(origin, out var url, out _) ? url.LastSegment : "x");
+
+    /// <summary>Asks for an origin until the cache serves it (the auto-fill finished) or the deadline passes.</summary>
+    public async Task<HttpResponseMessage> WaitForHitAsync(string origin, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var response = await Client.GetAsync(FetchPath(origin));
+            if (response.IsSuccessStatusCode || DateTime.UtcNow > deadline)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(50);
+        }
+    }
+
+    public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
