@@ -158,41 +158,9 @@ internal static class CurlArgvPlanner
                 continue;
             }
 
-            for (var j = 1; j < word.Length; j++)
+            if (ShortOptionCluster.Read(args, ref i, Index.FindShort, (option, value) => Apply(option, value, negated: false, ref globOff)) is { } clusterRefusal)
             {
-                if (Index.FindShort(word[j]) is not { } option)
-                {
-                    return ArgvPlan.PassThrough($"unknown option -{word[j]}");
-                }
-
-                if (!option.TakesValue)
-                {
-                    refusal = Apply(option, null, negated: false, ref globOff);
-                }
-                else
-                {
-                    string value;
-                    if (j + 1 < word.Length)
-                    {
-                        value = word[(j + 1)..];
-                    }
-                    else if (i + 1 < args.Count)
-                    {
-                        value = args[++i];
-                    }
-                    else
-                    {
-                        return ArgvPlan.PassThrough($"-{word[j]} has no value");
-                    }
-
-                    refusal = Apply(option, value, negated: false, ref globOff);
-                    j = word.Length;
-                }
-
-                if (refusal is not null)
-                {
-                    return ArgvPlan.PassThrough(refusal);
-                }
+                return ArgvPlan.PassThrough(clusterRefusal);
             }
         }
 

@@ -151,61 +151,29 @@ internal static class WgetArgvPlanner
                 continue;
             }
 
-            for (var j = 1; j < word.Length; j++)
+            if (ShortOptionCluster.Read(args, ref i, FindShort, Apply) is { } clusterRefusal)
             {
-                var letter = word[j];
-                if (letter == 'n')
-                {
-                    var letters = j + 1 < word.Length ? word[(j + 1)..] : i + 1 < args.Count ? args[++i] : null;
-                    if (letters is null || letters.Length == 0 || letters.AsSpan().IndexOfAnyExcept("vcdHp") >= 0)
-                    {
-                        return ArgvPlan.PassThrough($"unknown -n option in {CurlArgvPlanner.Shorten(word)}");
-                    }
-
-                    break;
-                }
-
-                if (Index.FindShort(letter) is not { } option)
-                {
-                    return ArgvPlan.PassThrough($"unknown option -{letter}");
-                }
-
-                if (!option.TakesValue)
-                {
-                    refusal = Apply(option, null);
-                }
-                else
-                {
-                    string value;
-                    if (j + 1 < word.Length)
-                    {
-                        value = word[(j + 1)..];
-                    }
-                    else if (i + 1 < args.Count)
-                    {
-                        value = args[++i];
-                    }
-                    else
-                    {
-                        return ArgvPlan.PassThrough($"-{letter} has no value");
-                    }
-
-                    refusal = Apply(option, value);
-                    j = word.Length;
-                }
-
-                if (refusal is not null)
-                {
-                    return ArgvPlan.PassThrough(refusal);
-                }
+                return ArgvPlan.PassThrough(clusterRefusal);
             }
         }
 
         return UrlPolicy.Choose(args, urls, globOff: true, allowSpaces: true);
     }
 
+    // getopt's "-n" takes letters as its value: -nv, -nc, -nd, -nH, -np (wget --help lists them as if they were options).
+    private static readonly ToolOption NoLetters = new('n', "-n letters", TakesValue: true);
+
+    private static ToolOption? FindShort(char letter) => letter == 'n' ? NoLetters : Index.FindShort(letter);
+
     private static string? Apply(ToolOption option, string? value)
     {
+        if (ReferenceEquals(option, NoLetters))
+        {
+            return value is { Length: > 0 } letters && letters.AsSpan().IndexOfAnyExcept("vcdHp") < 0
+                ? null
+                : $"unknown -n option in -n{CurlArgvPlanner.Shorten(value ?? "")}";
+        }
+
         var name = option.Long;
         switch (name)
         {
