@@ -20,11 +20,37 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Access(string path, int mode);
 
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static unsafe partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
+
     [LibraryImport("libc", EntryPoint = "free")]
     public static partial void Free(nint pointer);
 
     [LibraryImport("libc", EntryPoint = "signal")]
     public static partial nint Signal(int signal, nint handler);
+
+    /// <summary>
+    /// Puts a socket in plain blocking mode with kernel send and receive timeouts, for code that does its own I/O on
+    /// the descriptor (OpenSSL): .NET keeps descriptors non-blocking and only emulates its timeouts.
+    /// </summary>
+    public static unsafe bool MakeBlockingWithTimeout(int fd, TimeSpan timeout)
+    {
+        const int GetFlags = 3, SetFlags = 4, NonBlocking = 0x800, SolSocket = 1, ReceiveTimeout = 20, SendTimeout = 21;
+        var flags = Fcntl(fd, GetFlags, 0);
+        if (flags < 0 || Fcntl(fd, SetFlags, flags & ~NonBlocking) < 0)
+        {
+            return false;
+        }
+
+        var micros = Math.Max(1000L, (long)(timeout.TotalMilliseconds * 1000));
+        var value = stackalloc long[2];
+        value[0] = micros / 1_000_000;
+        value[1] = micros % 1_000_000;
+        return SetSockOpt(fd, SolSocket, ReceiveTimeout, value, 16) == 0 && SetSockOpt(fd, SolSocket, SendTimeout, value, 16) == 0;
+    }
 
     /// <summary>The canonical absolute path with every link resolved, or null when it does not exist.</summary>
     public static string? FindRealPath(string path)

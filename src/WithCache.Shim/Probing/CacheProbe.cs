@@ -10,18 +10,12 @@ namespace WithCache.Shim.Probing;
 /// <summary>
 /// One <c>HEAD</c> on the fetch URL over a plain socket (no HttpClient: it would add megabytes and milliseconds
 /// to every start). Everything (name lookup, connect, TLS, request, status line) shares one deadline, so a cache
-/// that is down or silent costs at most the timeout. Plain HTTP only: the cache-host serves a LAN.
+/// that is down or silent costs at most the timeout. An https cache-host is probed through OpenSSL (TlsStream).
 /// </summary>
 internal static class CacheProbe
 {
     public static ProbeResult Head(OriginUrl server, OriginUrl origin, TimeSpan timeout)
     {
-        if (server.Scheme != "http")
-        {
-            // SslStream would add 3.4 MB to the binary and about 1 ms to every start, also where no server is set.
-            return new(ProbeOutcome.Failed, "the shim probes only http:// cache-hosts");
-        }
-
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         var host = server.Host.StartsWith('[') ? server.Host[1..^1] : server.Host;
         var port = server.Port ?? (server.Scheme == "https" ? 443 : 80);
@@ -41,7 +35,8 @@ internal static class CacheProbe
             var remaining = Remaining(deadline);
             socket.SendTimeout = Math.Max(1, (int)remaining.TotalMilliseconds);
             socket.ReceiveTimeout = socket.SendTimeout;
-            using var stream = new NetworkStream(socket, ownsSocket: false);
+            using var network = new NetworkStream(socket, ownsSocket: false);
+            using Stream stream = server.Scheme == "https" ? TlsStream.Connect(socket, host, remaining) : network;
             stream.Write(BuildRequest(server, origin));
             return ReadStatus(stream, deadline);
         }

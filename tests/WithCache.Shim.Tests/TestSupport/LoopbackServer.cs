@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -25,13 +26,20 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    public static async Task<LoopbackServer> StartAsync(Func<HttpContext, Task> handler)
+    public static async Task<LoopbackServer> StartAsync(Func<HttpContext, Task> handler, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
+            options.Listen(System.Net.IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             options.AllowSynchronousIO = false;
         });
         var app = builder.Build();
@@ -45,7 +53,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         await app.StartAsync();
         var address = app.Urls.First();
         server.Port = new Uri(address).Port;
-        server.BaseUrl = $"http://127.0.0.1:{server.Port}";
+        server.BaseUrl = certificate is null ? $"http://127.0.0.1:{server.Port}" : $"https://localhost:{server.Port}";
         return server;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using WithCache.Core;
@@ -18,10 +19,11 @@ public sealed class TestCache : IAsyncDisposable
 
     public string BaseUrl => Server.BaseUrl;
 
-    public static async Task<TestCache> StartAsync()
+    /// <summary>Starts the cache, over TLS as https://localhost:PORT when a certificate is given.</summary>
+    public static async Task<TestCache> StartAsync(X509Certificate2? certificate = null)
     {
         var cache = new TestCache();
-        cache._server = await LoopbackServer.StartAsync(cache.HandleAsync);
+        cache._server = await LoopbackServer.StartAsync(cache.HandleAsync, certificate);
         return cache;
     }
 
