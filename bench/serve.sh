@@ -4,7 +4,8 @@
 # DESIGN.md target: withcache >= 1.3 x nginx. Writes bench/results/serve.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; }
+. bench/lib.sh
+need nginx
 runs=${RUNS:-7}
 size_mib=${SIZE_MIB:-1024}
 
@@ -12,7 +13,6 @@ work=$(mktemp -d); chmod 755 "$work"
 cleanup() { kill "$server_pid" 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
 server_pid=""
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 mkdir -p "$work/www" "$work/data"
 head -c $((size_mib * 1048576)) /dev/urandom > "$work/www/artifact.bin"

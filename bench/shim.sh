@@ -8,9 +8,8 @@
 # 200 to a HEAD and then the bytes); the origin is the same nginx. Writes bench/results/shim.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in hyperfine nginx python3; do
-  command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine nginx >/dev/null; break; }
-done
+. bench/lib.sh
+need hyperfine nginx
 runs=${RUNS:-300}
 
 dotnet publish src/WithCache.Shim -c Release -r linux-x64 -o artifacts/shim --nologo -v quiet
@@ -21,8 +20,8 @@ mkdir -p "$work/www/files" "$work/bin"
 head -c 1048576 /dev/urandom > "$work/www/files/artifact.bin"
 cp "$work/www/files/artifact.bin" "$work/www/cached.bin"
 ln -s "$shim" "$work/bin/curl"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-refused=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
+refused=$(free_port)
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
