@@ -12,7 +12,7 @@ namespace WithCache.Server.Catalog;
 /// </summary>
 internal sealed class CacheDatabase
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private static readonly string[] Migrations =
     [
@@ -53,6 +53,16 @@ internal sealed class CacheDatabase
         CREATE UNIQUE INDEX jobs_one_active_per_key ON jobs(key) WHERE state IN ('queued', 'running');
         CREATE INDEX jobs_key ON jobs(key, id);
         CREATE INDEX jobs_state ON jobs(state, id);
+        """,
+
+        // 2: operator sessions, so that a logout revokes a session on the server and a restart keeps the others.
+        """
+        CREATE TABLE sessions(
+            id TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX sessions_expires ON sessions(expires_at);
         """,
     ];
 
@@ -409,6 +419,35 @@ internal sealed class CacheDatabase
         {
             using var connection = Open();
             return Execute(connection, null, "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')");
+        }
+    }
+
+    // ---- operator sessions ----
+
+    public void CreateSession(string id, DateTimeOffset now, DateTimeOffset expires)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Execute(connection, null, "DELETE FROM sessions WHERE expires_at < $now", ("$now", now.ToUnixTimeMilliseconds()));
+            Execute(connection, null, "INSERT INTO sessions(id, created_at, expires_at) VALUES($id, $now, $expires)",
+                ("$id", id), ("$now", now.ToUnixTimeMilliseconds()), ("$expires", expires.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    public bool IsSessionActive(string id, DateTimeOffset now)
+    {
+        using var connection = Open();
+        return (long)Scalar(connection, "SELECT count(*) FROM sessions WHERE id = $id AND revoked = 0 AND expires_at > $now",
+            ("$id", id), ("$now", now.ToUnixTimeMilliseconds()))! > 0;
+    }
+
+    public void RevokeSession(string id)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Execute(connection, null, "UPDATE sessions SET revoked = 1 WHERE id = $id", ("$id", id));
         }
     }
 

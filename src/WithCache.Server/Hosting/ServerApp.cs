@@ -6,6 +6,7 @@ using WithCache.Server.Downloads;
 using WithCache.Server.Operations;
 using WithCache.Server.ReadPath;
 using WithCache.Server.Ui;
+using WithCache.Server.Ui.Auth;
 
 namespace WithCache.Server.Hosting;
 
@@ -17,7 +18,12 @@ internal static partial class ServerApp
 
     public static WebApplication Build(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Content root beside the binary: the vendored UI files travel with it, wherever it is started from.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -41,6 +47,9 @@ internal static partial class ServerApp
         services.AddSingleton<ReadPathServices>();
         services.AddSingleton<CacheOperations>();
         services.AddOriginFetching();
+        var dataDir = Path.GetFullPath(builder.Configuration[$"{ServerOptions.Section}:DataDir"] ?? "data");
+        services.AddOperatorAuth(dataDir, builder.Configuration[$"{UiOptions.Section}:SessionSecret"]);
+        services.AddRazorComponents();
         services.AddHostedService<StartupReconciler>();
         services.AddHostedService<DownloadWorker>();
         services.AddHostedService<CounterFlushWorker>();
@@ -62,7 +71,14 @@ internal static partial class ServerApp
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.Use(SecurityHeaders.ApplyAsync);
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
         app.MapReadPath();
+        app.MapOperatorAuth();
         app.MapUi();
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -78,7 +94,14 @@ internal static partial class ServerApp
         var limit = capacity.MaxBytes is { } max ? ByteSize.Format(max) : "no cap";
         LogListening(logger, string.Join(", ", app.Urls), options.Curate ? "curate" : "auto-fetch",
             Path.GetFullPath(options.DataDir), $"{ByteSize.Format(capacity.StoredBytes)} used of {limit}", options.KeepQuery);
+        if (app.Services.GetRequiredService<UiAccess>().IsOpen)
+        {
+            LogUiOpen(logger);
+        }
     }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "WITHCACHE_ADMIN_PASSWORD is not set: the operator UI is open to anyone who can reach this port")]
+    private static partial void LogUiOpen(ILogger logger);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "withcache-server listening on {Addresses}; mode {Mode}; data dir {DataDir}; capacity {Capacity}; keep query {KeepQuery}")]
     private static partial void LogListening(ILogger logger, string addresses, string mode, string dataDir, string capacity, bool keepQuery);

@@ -95,6 +95,9 @@ internal static class ServerCommand
                 [$"{ServerOptions.Section}:KeepQuery"] = result.GetValue(keepQuery) ? "true" : "false",
                 ["Fetch:AllowPrivate"] = result.GetValue(allowPrivate) ? "true" : "false",
             };
+            // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).
+            settings["Ui:AdminPassword"] = Environment.GetEnvironmentVariable("WITHCACHE_ADMIN_PASSWORD");
+            settings["Ui:SessionSecret"] = Environment.GetEnvironmentVariable("WITHCACHE_SESSION_SECRET");
             var hosts = result.GetValue(allowHost) ?? [];
             for (var i = 0; i < hosts.Length; i++)
             {
