@@ -66,9 +66,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         return path;
     }
 
-    /// <summary>Copies a screenshot to docs/screenshots/ of the repository (the README shows them).</summary>
+    /// <summary>
+    /// Copies a screenshot to docs/screenshots/ of the repository (the README shows them) when
+    /// WITHCACHE_UPDATE_SCREENSHOTS=1, so that an ordinary test run leaves the checked-in PNGs alone.
+    /// </summary>
     public static void Publish(string screenshot, string name)
     {
+        if (Environment.GetEnvironmentVariable("WITHCACHE_UPDATE_SCREENSHOTS") != "1")
+        {
+            return;
+        }
+
         var root = RepositoryRoot();
         var docs = Path.Combine(root, "docs", "screenshots");
         Directory.CreateDirectory(docs);
