@@ -30,6 +30,10 @@ internal sealed class BlobStore
 
     public string CreateTempPath() => Path.Combine(_tempRoot, Guid.NewGuid().ToString("N") + ".part");
 
+    /// <summary>The path of a temp file named in the catalog; null unless the name is a plain file name.</summary>
+    public string? FindTempPath(string name) =>
+        name.Length > 0 && Path.GetFileName(name) == name && name is not ("." or "..") ? Path.Combine(_tempRoot, name) : null;
+
     /// <summary>
     /// Moves a complete, fsynced temp file into place. When the blob already exists (another URL with the same
     /// bytes) the temp file is dropped: content addressing makes the two identical.
@@ -64,12 +68,20 @@ internal sealed class BlobStore
         }
     }
 
-    /// <summary>Removes every temp file: after a restart no fill is running, so any of them is a leftover.</summary>
-    public int SweepTemp()
+    /// <summary>
+    /// Removes every temp file but the checkpoints unfinished jobs resume from: after a restart no fill is running,
+    /// so any other is a leftover.
+    /// </summary>
+    public int SweepTemp(IReadOnlySet<string> keep)
     {
         var removed = 0;
         foreach (var file in Directory.EnumerateFiles(_tempRoot))
         {
+            if (keep.Contains(Path.GetFileName(file)))
+            {
+                continue;
+            }
+
             File.Delete(file);
             removed++;
         }

@@ -12,7 +12,7 @@ namespace WithCache.Server.Catalog;
 /// </summary>
 internal sealed class CacheDatabase
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     private static readonly string[] Migrations =
     [
@@ -63,6 +63,12 @@ internal sealed class CacheDatabase
             expires_at INTEGER NOT NULL,
             revoked INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX sessions_expires ON sessions(expires_at);
+        """,
+
+        // 3: a fill interrupted by a shutdown keeps its temp file name and If-Range validator, to resume with Range.
+        """
+        ALTER TABLE jobs ADD COLUMN temp_file TEXT;
+        ALTER TABLE jobs ADD COLUMN validator TEXT;
         """,
     ];
 
@@ -157,7 +163,8 @@ internal sealed class CacheDatabase
                 """, ("$key", key), ("$origin", origin), ("$digest", digest.Hex), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
             Execute(connection, transaction, "DELETE FROM misses WHERE key = $key", ("$key", key));
             Execute(connection, transaction, """
-                UPDATE jobs SET state = 'completed', bytes_done = $size, bytes_total = $size, reason = NULL, updated_at = $now
+                UPDATE jobs SET state = 'completed', bytes_done = $size, bytes_total = $size, reason = NULL, updated_at = $now,
+                    temp_file = NULL, validator = NULL
                 WHERE id = $id
                 """, ("$id", jobId), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
             transaction.Commit();
@@ -357,13 +364,36 @@ internal sealed class CacheDatabase
         }
     }
 
+    /// <summary>Records where a running fill stopped at shutdown; the job stays running, so start-up resumes it.</summary>
+    public void CheckpointJob(long id, string tempFile, long bytesDone, long? bytesTotal, string validator, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            using var connection = Open();
+            Execute(connection, null, """
+                UPDATE jobs SET temp_file = $file, validator = $validator, bytes_done = $done, bytes_total = $total, updated_at = $now
+                WHERE id = $id AND state = 'running'
+                """, ("$id", id), ("$file", tempFile), ("$validator", validator), ("$done", bytesDone), ("$total", bytesTotal),
+                ("$now", now.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    /// <summary>Temp files that unfinished jobs will resume from: start-up must not sweep these.</summary>
+    public IReadOnlySet<string> ListCheckpointFiles()
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT temp_file FROM jobs WHERE temp_file IS NOT NULL AND state IN ('queued', 'running')");
+        return ReadAll(command, r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
+    }
+
     public void FinishJob(long id, JobState state, string? reason, bool permanent, DateTimeOffset now)
     {
         lock (_writeLock)
         {
             using var connection = Open();
             Execute(connection, null, """
-                UPDATE jobs SET state = $state, reason = $reason, permanent = $permanent, updated_at = $now
+                UPDATE jobs SET state = $state, reason = $reason, permanent = $permanent, updated_at = $now,
+                    temp_file = NULL, validator = NULL
                 WHERE id = $id AND state IN ('queued', 'running')
                 """, ("$id", id), ("$state", StateText(state)), ("$reason", reason), ("$permanent", permanent ? 1 : 0), ("$now", now.ToUnixTimeMilliseconds()));
         }
@@ -393,8 +423,11 @@ internal sealed class CacheDatabase
         lock (_writeLock)
         {
             using var connection = Open();
-            Execute(connection, null, "UPDATE jobs SET state = 'queued', bytes_done = 0, updated_at = $now WHERE state = 'running'",
-                ("$now", now.ToUnixTimeMilliseconds()));
+            Execute(connection, null, """
+                UPDATE jobs SET state = 'queued', updated_at = $now,
+                    bytes_done = CASE WHEN temp_file IS NULL THEN 0 ELSE bytes_done END
+                WHERE state = 'running'
+                """, ("$now", now.ToUnixTimeMilliseconds()));
             using var command = Command(connection, JobColumns + " WHERE state = 'queued' ORDER BY id");
             return ReadAll(command, ReadJob);
         }
@@ -454,7 +487,7 @@ internal sealed class CacheDatabase
     // ---- plumbing ----
 
     private const string JobColumns =
-        "SELECT id, key, origin, state, bytes_done, bytes_total, reason, permanent, created_at, updated_at FROM jobs";
+        "SELECT id, key, origin, state, bytes_done, bytes_total, reason, permanent, created_at, updated_at, temp_file, validator FROM jobs";
 
     private void Migrate()
     {
@@ -537,7 +570,8 @@ internal sealed class CacheDatabase
     private static JobRecord ReadJob(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), ParseState(r.GetString(3)), r.GetInt64(4),
         r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7) != 0,
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)));
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
+        r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11));
 
     private static string StateText(JobState state) => state switch
     {

@@ -10,4 +10,6 @@ internal sealed record JobRecord(
     string? Reason,
     bool PermanentFailure,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? TempFile = null,
+    string? Validator = null);

@@ -116,7 +116,8 @@ internal sealed partial class DownloadScheduler
             }
 
             _activeByKey[job.Key] = job.Id;
-            if (_queue.Writer.TryWrite(new DownloadRequest(job.Id, key, origin)))
+            var checkpoint = job is { TempFile: not null, Validator: { } validator } ? new FetchCheckpoint(job.BytesDone, job.BytesTotal, validator) : null;
+            if (_queue.Writer.TryWrite(new DownloadRequest(job.Id, key, origin, checkpoint is null ? null : job.TempFile, checkpoint)))
             {
                 restored++;
             }

@@ -72,18 +72,28 @@ internal sealed partial class DownloadWorker : BackgroundService
         }
 
         using var cancellation = _scheduler.BeginRun(request.JobId, stoppingToken);
-        var temp = _blobs.CreateTempPath();
+        var resumable = request.TempFile is { } name ? _blobs.FindTempPath(name) : null;
+        var temp = resumable ?? _blobs.CreateTempPath();
+        var resumeFrom = resumable is null ? null : request.ResumeFrom;
         var completed = false;
+        var checkpointed = false;
         var permanent = false;
         (JobState State, string Reason, DownloadOutcome Outcome)? failure = null;
         try
         {
             LogStarted(_logger, request.JobId, request.Key.Value);
-            var result = await FetchAsync(request, temp, cancellation.Token);
+            var result = await FetchAsync(request, temp, resumeFrom, stoppingToken, cancellation.Token);
             if (result.Outcome == DownloadOutcome.Cancelled && stoppingToken.IsCancellationRequested)
             {
-                // Shutting down: the job stays "running" in the catalog and start-up queues it again.
-                LogInterrupted(_logger, request.JobId);
+                // Shutting down: the job stays "running" in the catalog and start-up queues it again, resuming from
+                // the kept temp file when the origin allows ranges.
+                if (result.Checkpoint is { } checkpoint)
+                {
+                    _database.CheckpointJob(request.JobId, Path.GetFileName(temp), checkpoint.Bytes, checkpoint.Total, checkpoint.Validator, _time.GetUtcNow());
+                    checkpointed = true;
+                }
+
+                LogInterrupted(_logger, request.JobId, result.Checkpoint?.Bytes ?? 0);
             }
             else if (result.Outcome == DownloadOutcome.Completed && result.Sha256Hex is { } hex)
             {
@@ -109,7 +119,10 @@ internal sealed partial class DownloadWorker : BackgroundService
             if (!completed)
             {
                 _capacity.Release(request.JobId);
-                TryDeleteTemp(temp);
+                if (!checkpointed)
+                {
+                    TryDeleteTemp(temp);
+                }
             }
 
             if (failure is { } end)
@@ -122,12 +135,15 @@ internal sealed partial class DownloadWorker : BackgroundService
         }
     }
 
-    private Task<FetchResult> FetchAsync(DownloadRequest request, string temp, CancellationToken cancellationToken)
+    private Task<FetchResult> FetchAsync(
+        DownloadRequest request, string temp, FetchCheckpoint? resumeFrom, CancellationToken stoppingToken, CancellationToken cancellationToken)
     {
         var lastSaved = _time.GetTimestamp();
         return _fetcher.FetchAsync(
             request.Origin,
             temp,
+            resumeFrom,
+            () => stoppingToken.IsCancellationRequested,
             length => _capacity.TryReserve(request.JobId, length),
             (done, total) =>
             {
@@ -191,8 +207,8 @@ internal sealed partial class DownloadWorker : BackgroundService
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Download job {JobId} for {CacheKey} ended {Outcome}: {Reason}")]
     private static partial void LogFailed(ILogger logger, long jobId, string cacheKey, DownloadOutcome outcome, string reason);
 
-    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Download job {JobId} interrupted by shutdown; it resumes at the next start")]
-    private static partial void LogInterrupted(ILogger logger, long jobId);
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Download job {JobId} interrupted by shutdown after {Bytes} kept bytes; it resumes at the next start")]
+    private static partial void LogInterrupted(ILogger logger, long jobId, long bytes);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Could not remove temp file {Path}: {Reason}; start-up sweeps it")]
     private static partial void LogTempLeft(ILogger logger, string path, string reason);

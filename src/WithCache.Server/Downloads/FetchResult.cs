@@ -7,5 +7,8 @@ internal sealed record FetchResult(DownloadOutcome Outcome, string Reason, long 
     public bool IsPermanentFailure => Outcome is DownloadOutcome.UpstreamNotFound or DownloadOutcome.UpstreamDenied
         or DownloadOutcome.RefusedByPolicy or DownloadOutcome.TooManyRedirects;
 
+    /// <summary>Set when a fill was interrupted on purpose (shutdown) with its temp file kept for a later resume.</summary>
+    public FetchCheckpoint? Checkpoint { get; init; }
+
     internal static FetchResult Failed(DownloadOutcome outcome, string reason) => new(outcome, reason, 0, null);
 }

@@ -42,6 +42,22 @@ internal sealed class FetchTransfer : IDisposable
 
     public bool CanResume => Written > 0 && ResumeValidator is not null;
 
+    /// <summary>Takes the bytes already in the file (a checkpoint) as written: hashes them and moves to the end.</summary>
+    public async Task AdoptExistingAsync(CancellationToken cancellationToken)
+    {
+        _file.Position = 0;
+        var buffer = new byte[1024 * 1024];
+        int read;
+        while ((read = await _file.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            _hash.AppendData(buffer, 0, read);
+            Written += read;
+        }
+
+        HighWater = Written;
+        Report();
+    }
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         await _file.WriteAsync(bytes, cancellationToken);

@@ -50,9 +50,26 @@ internal sealed partial class OriginFetcher
     /// reason. <paramref name="progress"/> gets (bytes done, total or null) about every 64 KiB. On
     /// <see cref="DownloadOutcome.Completed"/> the file is whole and fsynced; on any other outcome it has been deleted.
     /// </summary>
+    public Task<FetchResult> FetchAsync(
+        OriginUrl origin,
+        string tempPath,
+        Func<long?, string?> reserve,
+        Action<long, long?>? progress,
+        CancellationToken cancellationToken) =>
+        FetchAsync(origin, tempPath, resumeFrom: null, keepPartialOnCancel: null, reserve, progress, cancellationToken);
+
+    /// <summary>
+    /// As above, and: <paramref name="resumeFrom"/> continues an interrupted fill whose first bytes are already in
+    /// <paramref name="tempPath"/> (they are hashed again, and the rest asked for with <c>Range</c>/<c>If-Range</c>;
+    /// the reservation is made at once for the known total). When cancellation arrives and
+    /// <paramref name="keepPartialOnCancel"/> says so (a shutdown, not an operator's cancel), a resumable temp file is
+    /// kept, fsynced, and the result carries its <see cref="FetchResult.Checkpoint"/>.
+    /// </summary>
     public async Task<FetchResult> FetchAsync(
         OriginUrl origin,
         string tempPath,
+        FetchCheckpoint? resumeFrom,
+        Func<bool>? keepPartialOnCancel,
         Func<long?, string?> reserve,
         Action<long, long?>? progress,
         CancellationToken cancellationToken)
@@ -61,13 +78,12 @@ internal sealed partial class OriginFetcher
         var url = Describe(origin);
         LogStarted(_logger, url);
         FetchResult? result = null;
+        FetchTransfer? transfer = null;
         try
         {
-            FileStream file;
             try
             {
-                // Readers may follow a fill in progress, so others may read (and the sweeper delete) while it is written.
-                file = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+                transfer = await OpenTransferAsync(tempPath, resumeFrom, progress, cancellationToken);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -75,7 +91,16 @@ internal sealed partial class OriginFetcher
                 return result;
             }
 
-            using var transfer = new FetchTransfer(file, progress);
+            if (resumeFrom is not null && transfer.Written > 0)
+            {
+                transfer.Reserved = true;
+                if (reserve(transfer.Total) is { } full)
+                {
+                    result = FetchResult.Failed(DownloadOutcome.CacheFull, full);
+                    return result;
+                }
+            }
+
             result = await FetchWithRetriesAsync(origin, url, transfer, reserve, cancellationToken);
             if (result.Outcome == DownloadOutcome.Completed)
             {
@@ -94,11 +119,25 @@ internal sealed partial class OriginFetcher
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             result = FetchResult.Failed(DownloadOutcome.Cancelled, "cancelled");
+            if (keepPartialOnCancel?.Invoke() == true && transfer is { CanResume: true, ResumeValidator: { } validator })
+            {
+                try
+                {
+                    transfer.FlushToDisk();
+                    result = result with { Checkpoint = new FetchCheckpoint(transfer.Written, transfer.Total, validator.ToString()) };
+                }
+                catch (IOException)
+                {
+                    // Not durable: nothing to resume from; the file goes like any other.
+                }
+            }
+
             return result;
         }
         finally
         {
-            if (result?.Outcome != DownloadOutcome.Completed)
+            transfer?.Dispose();
+            if (result?.Outcome != DownloadOutcome.Completed && result?.Checkpoint is null)
             {
                 TryDelete(tempPath);
             }
@@ -108,6 +147,35 @@ internal sealed partial class OriginFetcher
                 LogFinished(_logger, url, result.Outcome, result.Reason, _time.GetElapsedTime(started));
             }
         }
+    }
+
+    /// <summary>
+    /// The temp file for a fill: new and empty, or, to resume, the checkpointed file cut to the checkpointed length
+    /// with those bytes hashed again (a file shorter than the checkpoint, or a validator that does not parse, starts over).
+    /// </summary>
+    private static async Task<FetchTransfer> OpenTransferAsync(
+        string tempPath, FetchCheckpoint? resumeFrom, Action<long, long?>? progress, CancellationToken cancellationToken)
+    {
+        if (resumeFrom is not null && File.Exists(tempPath) && new FileInfo(tempPath).Length >= resumeFrom.Bytes
+            && RangeConditionHeaderValue.TryParse(resumeFrom.Validator, out var validator))
+        {
+            var existing = new FileStream(tempPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
+            try
+            {
+                existing.SetLength(resumeFrom.Bytes);
+                var resumed = new FetchTransfer(existing, progress) { Total = resumeFrom.Total, ResumeValidator = validator };
+                await resumed.AdoptExistingAsync(cancellationToken);
+                return resumed;
+            }
+            catch
+            {
+                await existing.DisposeAsync();
+                throw;
+            }
+        }
+
+        var file = new FileStream(tempPath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        return new FetchTransfer(file, progress);
     }
 
     private async Task<FetchResult> FetchWithRetriesAsync(

@@ -69,6 +69,12 @@ internal static partial class ServerApp
             }
         });
 
+        // SIGTERM (systemd, containers): stop taking connections, let responses in flight finish for up to
+        // ShutdownTimeout, checkpoint running fills (DownloadWorker) so they resume after the restart.
+        var shutdownTimeout = builder.Configuration.GetValue($"{ServerOptions.Section}:ShutdownTimeout", TimeSpan.FromSeconds(25));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = shutdownTimeout);
+        builder.WebHost.UseShutdownTimeout(shutdownTimeout);
+
         configure?.Invoke(builder);
         var app = builder.Build();
         app.Use(SecurityHeaders.ApplyAsync);

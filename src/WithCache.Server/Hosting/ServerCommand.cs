@@ -82,7 +82,7 @@ internal static class ServerCommand
         {
             dataDir, port, bind, workers, curate, maxBytes, keepQuery, allowPrivate, allowHost,
         };
-        root.SetAction(async (result, cancellationToken) =>
+        root.SetAction(async (result, _) =>
         {
             var settings = new Dictionary<string, string?>
             {
@@ -104,8 +104,9 @@ internal static class ServerCommand
                 settings[$"Fetch:AllowHosts:{i}"] = hosts[i];
             }
 
+            // The host handles SIGTERM/SIGINT itself (graceful drain for up to its shutdown timeout).
             await using var app = ServerApp.Build(settings);
-            await app.RunAsync(cancellationToken);
+            await app.RunAsync();
             return 0;
         });
 
@@ -121,7 +122,9 @@ internal static class ServerCommand
             return 2;
         }
 
-        return await parsed.InvokeAsync();
+        // No termination handling by System.CommandLine: it would end the process about 2 s after SIGTERM, cutting
+        // responses in flight that the host is still draining.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     private static long? ParseSize(ArgumentResult result, string? text)

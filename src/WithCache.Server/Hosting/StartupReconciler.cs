@@ -28,7 +28,7 @@ internal sealed partial class StartupReconciler : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var swept = _blobs.SweepTemp();
+        var swept = _blobs.SweepTemp(_database.ListCheckpointFiles());
         var known = _database.ListDigests().Select(d => d.Digest).ToHashSet();
         var onDisk = new HashSet<ContentDigest>();
         var orphans = 0;

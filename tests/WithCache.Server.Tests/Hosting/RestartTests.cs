@@ -55,6 +55,40 @@ public sealed class RestartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restart_FillInFlightOnRangeCapableOrigin_ResumesFromCheckpointWithRange()
+    {
+        var body = TestData.Bytes(200_000, seed: 9);
+        var origin = _origin.Add("/resumable.bin", body);
+        _origin.SupportRanges("/resumable.bin");
+        _origin.Hold("/resumable.bin");
+
+        // The held body must look slow, not stalled: no idle-timeout retry before the shutdown.
+        await using var server = await ServerHost.StartAsync(_dir.Path, s => s["Fetch:IdleTimeout"] = "00:01:00");
+        (await server.Client.GetAsync(ServerHost.FetchPath(origin))).Dispose();
+        // The origin sent its first 1024 bytes and holds the rest: wait until they are in the temp file.
+        await WaitUntilAsync(() => Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")).Any(f => new FileInfo(f).Length == 1024));
+
+        await server.StopAsync();
+        var afterStop = new CacheDatabase(Microsoft.Extensions.Options.Options.Create(new WithCache.Server.Hosting.ServerOptions { DataDir = _dir.Path }));
+        var checkpointed = Assert.Single(afterStop.ListJobs(new ListQuery()));
+        Assert.Equal(JobState.Running, checkpointed.State);
+        Assert.Equal(1024, checkpointed.BytesDone);
+        Assert.Equal("\"v1\"", checkpointed.Validator);
+        var partial = Path.Combine(_dir.Path, "tmp", checkpointed.TempFile!);
+        Assert.Equal(1024, new FileInfo(partial).Length);
+
+        _origin.Release("/resumable.bin");
+        await server.RestartAsync();
+        using var hit = await server.WaitForHitAsync(origin);
+
+        Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+        Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["/resumable.bin bytes=1024- \"v1\""], _origin.RangeRequests);
+        Assert.Equal(2, _origin.RequestsFor("/resumable.bin"));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+    }
+
+    [Fact]
     public async Task Restart_BlobDeletedBehindTheCatalog_RowDroppedAndMissServed()
     {
         var origin = _origin.Add("/vanished.bin", TestData.Bytes(1000));

@@ -18,6 +18,8 @@ public sealed class ArtifactOrigin : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _short = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _ranged = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _rangeRequests = new();
     private WebApplication? _app;
 
     public string BaseUrl { get; private set; } = "";
@@ -62,6 +64,12 @@ public sealed class ArtifactOrigin : IAsyncDisposable
     /// <summary>This path promises its whole length but sends half and closes, every time.</summary>
     public void CutShort(string path) => _short[path] = true;
 
+    /// <summary>This path advertises a strong ETag and Accept-Ranges and answers Range/If-Range requests with 206.</summary>
+    public void SupportRanges(string path) => _ranged[path] = true;
+
+    /// <summary>"path Range If-Range" of every request that asked for a range.</summary>
+    public IReadOnlyList<string> RangeRequests => [.. _rangeRequests];
+
     public int RequestsFor(string path) => _requests.GetValueOrDefault(path);
 
     public int TotalRequests => _requests.Values.Sum();
@@ -82,6 +90,20 @@ public sealed class ArtifactOrigin : IAsyncDisposable
         {
             context.Response.StatusCode = 404;
             return;
+        }
+
+        if (_ranged.ContainsKey(path))
+        {
+            context.Response.Headers.AcceptRanges = "bytes";
+            if (context.Request.Headers.Range.Count > 0)
+            {
+                _rangeRequests.Enqueue($"{path} {context.Request.Headers.Range} {context.Request.Headers.IfRange}");
+                await Results.Bytes(body, "application/octet-stream", entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue("\"v1\""), enableRangeProcessing: true)
+                    .ExecuteAsync(context);
+                return;
+            }
+
+            context.Response.Headers.ETag = "\"v1\"";
         }
 
         context.Response.ContentLength = body.Length;
