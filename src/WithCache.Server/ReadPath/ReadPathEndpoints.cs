@@ -31,7 +31,7 @@ internal static partial class ReadPathEndpoints
         return group;
     }
 
-    private static Results<PhysicalFileHttpResult, ContentHttpResult> ServeToken(
+    private static Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult> ServeToken(
         string token, HttpContext context, ReadPathServices services)
     {
         if (!OriginToken.TryDecode(token, out var originText, out var error))
@@ -42,7 +42,7 @@ internal static partial class ReadPathEndpoints
         return Serve(originText, context, services, attachment: false);
     }
 
-    private static Results<PhysicalFileHttpResult, ContentHttpResult> ServeUrl(HttpContext context, ReadPathServices services)
+    private static Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult> ServeUrl(HttpContext context, ReadPathServices services)
     {
         var values = context.Request.Query["url"];
         if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -53,7 +53,7 @@ internal static partial class ReadPathEndpoints
         return Serve(values[0]!, context, services, attachment: true);
     }
 
-    private static Results<PhysicalFileHttpResult, ContentHttpResult> Serve(
+    private static Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult> Serve(
         string originText, HttpContext context, ReadPathServices services, bool attachment)
     {
         if (!OriginUrl.TryParse(originText, out var origin, out var error))
@@ -75,12 +75,18 @@ internal static partial class ReadPathEndpoints
                 headers["Repr-Digest"] = $"sha-256=:{digest}:";
                 headers["Digest"] = $"SHA-256={digest}";
                 headers.CacheControl = "public, max-age=31536000, immutable";
+                var entityTag = new EntityTagHeaderValue($"\"{artifact.Digest.Hex}\"");
+                if (!attachment && BlobBodyResult.Applies(context.Request))
+                {
+                    return new BlobBodyResult(path, artifact.Size, artifact.FetchedAt, entityTag, services.Logger);
+                }
+
                 return TypedResults.PhysicalFile(
                     path,
                     "application/octet-stream",
                     fileDownloadName: attachment ? DownloadName(origin) : null,
                     lastModified: artifact.FetchedAt,
-                    entityTag: new EntityTagHeaderValue($"\"{artifact.Digest.Hex}\""),
+                    entityTag: entityTag,
                     enableRangeProcessing: true);
             }
 
