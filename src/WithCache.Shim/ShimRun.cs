@@ -31,7 +31,18 @@ internal static class ShimRun
         var debug = Environment.GetEnvironmentVariable("WITHCACHE_DEBUG") == "1";
         var serverValue = NonEmpty(Environment.GetEnvironmentVariable(name.ToUpperInvariant() + "WITHCACHE_SERVER"))
             ?? NonEmpty(Environment.GetEnvironmentVariable("WITHCACHE_SERVER"));
-        var finalArgs = Decide(tool, args, serverValue, chain, debug);
+        IReadOnlyList<string> finalArgs;
+        try
+        {
+            finalArgs = Decide(tool, args, serverValue, chain, debug);
+        }
+        catch (Exception e)
+        {
+            // The worst case is "no caching, the tool still works": a fault in the shim's own logic must never
+            // keep the real tool from running with the argv as given.
+            finalArgs = Report(debug, $"pass-through: internal error ({e.GetType().Name}: {e.Message})", args);
+        }
+
         return ProcessImage.Replace(real, name, finalArgs, nextChain);
     }
 

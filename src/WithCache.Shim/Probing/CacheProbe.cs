@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using WithCache.Core;
 
@@ -26,29 +25,33 @@ internal static class CacheProbe
                 return failure;
             }
 
-            using var socket = Connect(addresses, port, deadline, out var connectFailure);
-            if (socket is null)
+            ProbeResult? connectFailure = new(ProbeOutcome.Unreachable, "no address to connect to");
+            foreach (var address in addresses)
             {
-                return connectFailure!;
+                using var socket = NativeSocket.Connect(address, port, Remaining(deadline), out connectFailure);
+                if (socket is null)
+                {
+                    if (connectFailure?.Outcome == ProbeOutcome.TimedOut)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                using var channel = server.Scheme == "https" ? TlsStream.Connect(socket.Fd, host) : null;
+                IProbeChannel stream = channel is null ? socket : channel;
+                stream.Write(BuildRequest(server, origin));
+                return ReadStatus(stream, deadline);
             }
 
-            var remaining = Remaining(deadline);
-            socket.SendTimeout = Math.Max(1, (int)remaining.TotalMilliseconds);
-            socket.ReceiveTimeout = socket.SendTimeout;
-            using var network = new NetworkStream(socket, ownsSocket: false);
-            using Stream stream = server.Scheme == "https" ? TlsStream.Connect(socket, host, remaining) : network;
-            stream.Write(BuildRequest(server, origin));
-            return ReadStatus(stream, deadline);
+            return connectFailure!;
         }
-        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        catch (ProbeTimeoutException)
         {
             return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-        {
-            return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
-        }
-        catch (Exception e) when (e is IOException or SocketException)
+        catch (IOException e)
         {
             return new(ProbeOutcome.Failed, e.Message);
         }
@@ -131,51 +134,7 @@ internal static class CacheProbe
         return true;
     }
 
-    private static Socket? Connect(IPAddress[] addresses, int port, long deadline, out ProbeResult? failure)
-    {
-        failure = new(ProbeOutcome.Unreachable, "no address to connect to");
-        foreach (var address in addresses)
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
-            try
-            {
-                socket.Connect(new IPEndPoint(address, port));
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
-            {
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                failure = new(ProbeOutcome.Unreachable, $"connect to {address}:{port}: {e.SocketErrorCode}");
-                continue;
-            }
-
-            var micros = (int)Math.Min(int.MaxValue, Remaining(deadline).Ticks / 10);
-            if (!socket.Poll(micros, SelectMode.SelectWrite))
-            {
-                socket.Dispose();
-                failure = new(ProbeOutcome.TimedOut, $"connect to {address}:{port} timed out");
-                return null;
-            }
-
-            var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-            if (error != SocketError.Success)
-            {
-                socket.Dispose();
-                failure = new(ProbeOutcome.Unreachable, $"connect to {address}:{port}: {error}");
-                continue;
-            }
-
-            socket.Blocking = true;
-            failure = null;
-            return socket;
-        }
-
-        return null;
-    }
-
-    private static ProbeResult ReadStatus(Stream stream, long deadline)
+    private static ProbeResult ReadStatus(IProbeChannel stream, long deadline)
     {
         // "HTTP/1.1 200 OK": the status code is all the probe needs.
         var buffer = new byte[64];
@@ -187,7 +146,7 @@ internal static class CacheProbe
                 return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
             }
 
-            var read = stream.Read(buffer, filled, buffer.Length - filled);
+            var read = stream.Read(buffer.AsSpan(filled));
             if (read == 0)
             {
                 return new(ProbeOutcome.Failed, "connection closed before a status line");

@@ -1,13 +1,11 @@
-using System.Net.Sockets;
-
 namespace WithCache.Shim.Probing;
 
 /// <summary>
 /// A blocking TLS client over a connected socket through OpenSSL: verifies the certificate chain against the
 /// system store (OpenSSL's default paths; <c>SSL_CERT_FILE</c> and <c>SSL_CERT_DIR</c> apply) and the host name.
-/// Timeouts come from the socket's send and receive timeouts.
+/// Timeouts are the socket's kernel timeouts (see <see cref="NativeSocket"/>).
 /// </summary>
-internal sealed class TlsStream : Stream
+internal sealed class TlsStream : IProbeChannel
 {
     private readonly nint _context;
     private readonly nint _ssl;
@@ -18,24 +16,9 @@ internal sealed class TlsStream : Stream
         _ssl = ssl;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    /// <summary>Handshakes as a client of <paramref name="host"/>; throws <see cref="IOException"/> when TLS fails.</summary>
-    public static TlsStream Connect(Socket socket, string host, TimeSpan timeout)
+    /// <summary>Handshakes as a client of <paramref name="host"/> over <paramref name="fd"/>; throws <see cref="IOException"/> when TLS fails.</summary>
+    public static TlsStream Connect(int fd, string host)
     {
-        if (!Exec.Libc.MakeBlockingWithTimeout((int)socket.Handle, timeout))
-        {
-            throw new IOException("could not set the socket up for TLS");
-        }
-
         nint context;
         try
         {
@@ -58,8 +41,7 @@ internal sealed class TlsStream : Stream
             _ = OpenSsl.ContextSetDefaultVerifyPaths(context);
             OpenSsl.ContextSetVerify(context, OpenSsl.VerifyPeer, 0);
             ssl = OpenSsl.New(context);
-            if (ssl == 0 || OpenSsl.SetFd(ssl, (int)socket.Handle) != 1 || !OpenSsl.SetServerName(ssl, host)
-                || OpenSsl.SetHost(ssl, host) != 1)
+            if (ssl == 0 || OpenSsl.SetFd(ssl, fd) != 1 || !OpenSsl.SetServerName(ssl, host) || OpenSsl.SetHost(ssl, host) != 1)
             {
                 throw new IOException("OpenSSL could not set up the TLS session");
             }
@@ -86,40 +68,29 @@ internal sealed class TlsStream : Stream
         }
     }
 
-    public override unsafe int Read(byte[] buffer, int offset, int count)
+    public unsafe void Write(ReadOnlySpan<byte> bytes)
     {
-        ArgumentNullException.ThrowIfNull(buffer);
-        fixed (byte* start = &buffer[offset])
+        fixed (byte* start = bytes)
         {
-            var read = OpenSsl.Read(_ssl, start, count);
-            return read > 0 ? read : 0;
-        }
-    }
-
-    public override unsafe void Write(byte[] buffer, int offset, int count)
-    {
-        ArgumentNullException.ThrowIfNull(buffer);
-        fixed (byte* start = &buffer[offset])
-        {
-            if (OpenSsl.Write(_ssl, start, count) != count)
+            if (OpenSsl.Write(_ssl, start, bytes.Length) != bytes.Length)
             {
                 throw new IOException("TLS write failed");
             }
         }
     }
 
-    public override void Flush()
+    public unsafe int Read(Span<byte> buffer)
     {
+        fixed (byte* start = buffer)
+        {
+            var read = OpenSsl.Read(_ssl, start, buffer.Length);
+            return read > 0 ? read : 0;
+        }
     }
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
+    public void Dispose()
     {
         OpenSsl.Free(_ssl);
         OpenSsl.ContextFree(_context);
-        base.Dispose(disposing);
     }
 }
