@@ -9,3 +9,72 @@ need() {
   for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; fi
 }
+
+# Appends a machine-readable line `RESULT name measured target PASS|FAIL` to the file named by $BENCH_RESULTS
+# (set by bench/run-all) and prints it. measured and target are single words, e.g. 1.42x and >=1.3x.
+result() {
+  local line="RESULT $1 $2 $3 $4"
+  echo "$line"
+  if [ -n "${BENCH_RESULTS:-}" ]; then echo "$line" >> "$BENCH_RESULTS"; fi
+}
+
+# Publishes withcache-server into DIR, or copies the build named by $WITHCACHE_SERVER_BUILD (a publish dir
+# that bench/run-all makes once) when set.
+server_build() {
+  if [ -n "${WITHCACHE_SERVER_BUILD:-}" ] && [ -x "$WITHCACHE_SERVER_BUILD/withcache-server" ]; then
+    cp -r "$WITHCACHE_SERVER_BUILD" "$1"
+  else
+    dotnet publish src/WithCache.Server -c Release -o "$1" --nologo -v quiet
+  fi
+}
+
+# The fetch URL on the cache at 127.0.0.1:PORT for ORIGIN: /b/<base64url(origin), unpadded>/<last path segment>.
+fetch_url() { # port origin
+  local token; token=$(printf '%s' "$2" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+  echo "http://127.0.0.1:$1/b/$token/${2##*/}"
+}
+
+# Waits until URL answers CODE (default 200) to GET, up to SECONDS (default 300). Returns 1 on time-out.
+wait_code() { # url [code] [seconds]
+  local code="" deadline=$(( $(date +%s) + ${3:-300} ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)
+    [ "$code" = "${2:-200}" ] && return 0
+    sleep 0.2
+  done
+  echo "wait_code: $1 answered $code, not ${2:-200}" >&2; return 1
+}
+
+# Writes a wrk Lua script to FILE that sends METHOD to each of the paths in PATHS_FILE (one a line) in turn
+# (a thread-local rotation), counts responses that are not 2xx or, for GET with EXPECT_BYTES set, whose body
+# is not that many bytes, and prints `bad responses: N` when done.
+wrk_script() { # file method paths_file [expect_bytes]
+  {
+    echo "local paths = {"
+    sed 's/.*/  "&",/' "$3"
+    echo "}"
+    cat <<LUA
+local method, expect = "$2", ${4:-nil}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; i = math.random(#paths) end
+function request()
+  i = i % #paths + 1
+  return wrk.format(method, paths[i])
+end
+function response(status, headers, body)
+  if status < 200 or status > 299 or (expect ~= nil and method == "GET" and #body ~= expect) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("bad responses: %d\n", total))
+end
+LUA
+  } > "$1"
+}
+
+# Latency percentile line of `wrk --latency` output (e.g. "99%") in milliseconds.
+wrk_ms() { # output_file percent
+  awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } exit }' "$1"
+}

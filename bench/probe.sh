@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# HEAD probes on a catalog of 100,000 artifacts: HEAD on the fetch URLs of a spread of KEYS seeded keys in turn,
+# 1,000 req/s for 30 s (see below why not wrk). The catalog is seeded
+# with SQL as bench/ui-pages.sh does (all rows share one blob). DESIGN.md target 7 (probe part): p99 <= 5 ms,
+# zero non-2xx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+need sqlite3
+rows=${ROWS:-100000}
+keys=${KEYS:-1000}
+work=$(mktemp -d)
+server_pid=""
+trap '[ -n "$server_pid" ] && kill $server_pid 2>/dev/null; rm -rf "$work"' EXIT
+port=$(free_port)
+server_build "$work/server"
+start() { "$work/server/withcache-server" --data-dir "$work/data" --port "$port" --bind 127.0.0.1 > "$work/server.log" 2>&1 & server_pid=$!;
+          wait_code "http://127.0.0.1:$port/healthz" 200 30 || { cat "$work/server.log" >&2; exit 1; }; }
+start; kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+digest=$(printf 'bench' | sha256sum | cut -d' ' -f1)
+mkdir -p "$work/data/blobs/sha256/${digest:0:2}/${digest:2:2}"; printf 'bench' > "$work/data/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest"
+sqlite3 "$work/data/cache.db" <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+INSERT INTO artifacts(key, origin, digest, size, fetched_at, hits, misses_before)
+SELECT 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz', 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz',
+       '$digest', 5, 1790000000000 + i * 1000, i % 977, i % 13 FROM n;
+SQL
+start
+step=$(( rows / keys > 0 ? rows / keys : 1 ))
+for i in $(seq 1 "$step" "$rows"); do
+  origin="https://vendor$((i % 50)).example/pkg/$i/artifact-$i.tar.gz"
+  url=$(fetch_url "$port" "$origin"); echo "/${url#http://*/}"
+done > "$work/paths"
+code=$(curl -s -I -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$(head -1 "$work/paths")")
+[ "$code" = 200 ] || { echo "a seeded key's HEAD answered $code, not 200" >&2; cat "$work/server.log" >&2; exit 1; }
+# Debian's wrk 4.1 never completes a HEAD whose response carries a Content-Length (it waits for a body that
+# never comes: 0 requests), so the probes are sent by a small asyncio client instead: CONNS keep-alive
+# connections, HEAD on the paths in turn, capped at RATE req/s overall (each request scheduled; latency from the
+# scheduled time, so a stall is not hidden), for SECONDS; every status counted.
+cat > "$work/probe.py" <<'PY'
+import asyncio, sys, time
+port, rate, seconds, conns = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+paths = open(sys.argv[5]).read().split()
+lat, bad, statuses = [], 0, {}
+async def worker(k):
+    global bad
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    interval, t0, n = conns / rate, start + k / rate, 0
+    while True:
+        due = t0 + n * interval
+        if due - start >= seconds: break
+        delay = due - time.perf_counter()
+        if delay > 0: await asyncio.sleep(delay)
+        path = paths[(k + n * conns) % len(paths)]
+        w.write(f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        head = await r.readuntil(b"\r\n\r\n")
+        lat.append(time.perf_counter() - due)
+        status = int(head.split(b" ", 2)[1]); statuses[status] = statuses.get(status, 0) + 1
+        if not 200 <= status <= 299: bad += 1
+        n += 1
+    w.close()
+start = time.perf_counter() + 0.2
+async def main(): await asyncio.gather(*(worker(k) for k in range(conns)))
+asyncio.run(main())
+took = time.perf_counter() - start
+lat.sort(); q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+print(len(lat), f"{len(lat)/took:.0f}", f"{q(0.5):.2f}", f"{q(0.99):.2f}", f"{lat[-1]*1000:.2f}", bad, statuses)
+PY
+read -r total rps p50 p99 max bad statuses < <(python3 "$work/probe.py" "$port" "${RATE:-1000}" "${SECONDS_RUN:-30}" "${CONNS:-8}" "$work/paths")
+echo "# HEAD probes on $rows artifacts (bench/probe.sh)"
+echo
+echo "Machine: $(nproc) cores. HEAD on the fetch URLs of $(wc -l < "$work/paths") seeded keys in turn, ${CONNS:-8} keep-alive connections,"
+echo "capped at ${RATE:-1000} req/s for ${SECONDS_RUN:-30} s by an asyncio client (Debian's wrk 4.1 hangs on HEAD responses with a"
+echo "Content-Length and has no rate option). Latency counted from each request's scheduled time. Statuses: $statuses."
+echo
+echo "| requests | req/s | p50 | p99 | max | non-2xx | target |"
+echo "|---|---|---|---|---|---|---|"
+echo "| $total | $rps | ${p50} ms | ${p99} ms | ${max} ms | $bad | p99 <= 5 ms at 1,000 req/s, zero non-2xx |"
+pass=$(awk -v p="$p99" -v b="$bad" -v t="$total" 'BEGIN { print (t > 0 && p <= 5 && b == 0) ? "PASS" : "FAIL" }')
+result probe-p99 "${p99}ms" "<=5ms" "$pass"
+result probe-errors "${bad}/${total}" "0" "$( [ "$bad" = 0 ] && [ "$total" -gt 0 ] && echo PASS || echo FAIL)"
