@@ -75,6 +75,10 @@ internal sealed class CacheDatabase
     private readonly string _connectionString;
     private readonly Lock _writeLock = new();
 
+    // The hit path's look-up, kept in memory: every write that changes an artifact row goes through this class
+    // and drops its entry. Only found rows are kept, so a client spraying unknown URLs cannot grow it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ArtifactRecord> _artifacts = new(StringComparer.Ordinal);
+
     public CacheDatabase(IOptions<ServerOptions> options)
     {
         var dataDir = Path.GetFullPath(options.Value.DataDir);
@@ -86,6 +90,7 @@ internal sealed class CacheDatabase
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = 30,
+            ForeignKeys = true,
         }.ToString();
         Migrate();
     }
@@ -101,12 +106,34 @@ internal sealed class CacheDatabase
 
     // ---- artifacts ----
 
+    /// <summary>The artifact stored under a key (its hit count may lag: the catalog has the current one).</summary>
     public ArtifactRecord? FindArtifact(string key)
     {
+        if (_artifacts.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
         using var connection = Open();
         using var command = Command(connection, "SELECT key, origin, digest, size, fetched_at, hits, misses_before FROM artifacts WHERE key = $key", ("$key", key));
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadArtifact(reader) : null;
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var artifact = ReadArtifact(reader);
+        lock (_writeLock)
+        {
+            // A write under the lock may have changed the row since it was read: only a fresh read is kept.
+            using var check = Command(connection, "SELECT digest FROM artifacts WHERE key = $key", ("$key", key));
+            if (check.ExecuteScalar() as string == artifact.Digest.Hex)
+            {
+                _artifacts[key] = artifact;
+            }
+        }
+
+        return artifact;
     }
 
     public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
@@ -162,6 +189,7 @@ internal sealed class CacheDatabase
                     fetched_at = excluded.fetched_at
                 """, ("$key", key), ("$origin", origin), ("$digest", digest.Hex), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
             Execute(connection, transaction, "DELETE FROM misses WHERE key = $key", ("$key", key));
+            _artifacts.TryRemove(key, out _);
             Execute(connection, transaction, """
                 UPDATE jobs SET state = 'completed', bytes_done = $size, bytes_total = $size, reason = NULL, updated_at = $now,
                     temp_file = NULL, validator = NULL
@@ -194,6 +222,7 @@ internal sealed class CacheDatabase
             }
 
             Execute(connection, transaction, "DELETE FROM artifacts WHERE key = $key", ("$key", key));
+            _artifacts.TryRemove(key, out _);
             using var others = Command(connection, "SELECT count(*) FROM artifacts WHERE digest = $digest", ("$digest", digestHex));
             others.Transaction = transaction;
             var stillUsed = (long)others.ExecuteScalar()! > 0;
@@ -208,6 +237,11 @@ internal sealed class CacheDatabase
         lock (_writeLock)
         {
             using var connection = Open();
+            foreach (var entry in _artifacts.Where(e => e.Value.Digest == digest).ToList())
+            {
+                _artifacts.TryRemove(entry.Key, out _);
+            }
+
             return Execute(connection, null, "DELETE FROM artifacts WHERE digest = $digest", ("$digest", digest.Hex));
         }
     }
@@ -516,9 +550,6 @@ internal sealed class CacheDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
-        pragma.ExecuteNonQuery();
         return connection;
     }
 
