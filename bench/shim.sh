@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shim latency against DESIGN.md's targets, in one run on this machine, with hyperfine (median of many runs):
+# Shim latency against DESIGN.md's targets, in one run on this machine: the real curl and the shim run
+# alternately (bench/alternate.py), and 'added' is the median of the paired differences:
 #   no WITHCACHE_SERVER: shim vs the real curl                          target: adds <= 4 ms
 #   hit (1 MiB):         shim vs the real curl fetching the fetch URL   target: adds <= 5 ms
 #   cache refused:       shim vs the real curl                          target: adds <= 6 ms
@@ -9,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-need hyperfine nginx
+need nginx
 runs=${RUNS:-300}
 
 dotnet publish src/WithCache.Shim -c Release -r linux-x64 -o artifacts/shim --nologo -v quiet
@@ -53,16 +54,16 @@ fetch=$(WITHCACHE_SERVER=$server WITHCACHE_DEBUG=1 "$work/bin/curl" -s -o /dev/n
 [ -n "$fetch" ] || { echo "the shim did not report a hit" >&2; exit 1; }
 real=$(command -v curl)
 
-run() { # name, reference command, shim command
-  hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/$1.json" "$2" "$3" >/dev/null
+run() { # name, reference command, shim command: alternated run by run (ABBA), paired differences
+  python3 bench/alternate.py "$runs" 20 "$2" "$3" > "$work/$1.json"
 }
 run none    "env $real -s -o /dev/null $origin" "env $work/bin/curl -s -o /dev/null $origin"
 run hit     "env WITHCACHE_SERVER=$server $real -s -o /dev/null $fetch" "env WITHCACHE_SERVER=$server $work/bin/curl -s -o /dev/null $origin"
 run refused "env WITHCACHE_SERVER=127.0.0.1:$refused $real -s -o /dev/null $origin" "env WITHCACHE_SERVER=127.0.0.1:$refused $work/bin/curl -s -o /dev/null $origin"
 RUNS_SILENT=$(( runs < 20 ? runs : 20 ))
-hyperfine -N --warmup 2 --runs "$RUNS_SILENT" --export-json "$work/silent.json" \
+python3 bench/alternate.py "$RUNS_SILENT" 2 \
   "env WITHCACHE_SERVER=127.0.0.1:$silent $real -s -o /dev/null $origin" \
-  "env WITHCACHE_SERVER=127.0.0.1:$silent $work/bin/curl -s -o /dev/null $origin" >/dev/null
+  "env WITHCACHE_SERVER=127.0.0.1:$silent $work/bin/curl -s -o /dev/null $origin" > "$work/silent.json"
 
 size=$(stat -c %s "$shim")
 python3 - "$work" "$size" <<'PY' | tee bench/results/shim.md
@@ -73,9 +74,13 @@ print("# Shim latency (bench/shim.sh)\n")
 print(f"Machine: {os.cpu_count()} cores, {platform.platform()}. Shim binary: {size/1048576:.2f} MiB.\n")
 print("| case | real curl median | shim median | added | target | met |")
 print("|---|---|---|---|---|---|")
+spreads = []
 for key, (label, target) in targets.items():
-    r = json.load(open(f"{work}/{key}.json"))["results"]
-    ref, shim = r[0]["median"] * 1000, r[1]["median"] * 1000
-    added = shim - ref
+    r = json.load(open(f"{work}/{key}.json"))
+    ref, shim, added = r["reference"]["median"], r["candidate"]["median"], r["added"]["median"]
+    spreads.append(f"{label}: added {added:+.2f} ms, quartiles {r['added']['q1']:+.2f} .. {r['added']['q3']:+.2f} ms over {r['runs']} pairs")
     print(f"| {label} | {ref:.2f} ms | {shim:.2f} ms | {added:+.2f} ms | <= {target} ms | {'yes' if added <= target else 'NO'} |")
+print("\n'added' is the median of paired differences: the two commands run back to back, alternating which goes first.")
+for line in spreads:
+    print(f"- {line}")
 PY
