@@ -98,7 +98,7 @@ internal static class CurlArgvPlanner
         }
 
         var urls = new List<int>();
-        var globOff = false;
+        var flags = default(CurlFlags);
         var optionsEnded = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -137,11 +137,11 @@ internal static class CurlArgvPlanner
                         }
                     }
 
-                    refusal = Apply(option, value, negated: false, ref globOff);
+                    refusal = Apply(option, value, negated: false, ref flags);
                 }
                 else if (Index.FindNegated(name) is { } negated && !NotNegatable.Contains(negated.Long))
                 {
-                    refusal = Apply(negated, null, negated: true, ref globOff);
+                    refusal = Apply(negated, null, negated: true, ref flags);
                 }
                 else
                 {
@@ -158,16 +158,22 @@ internal static class CurlArgvPlanner
                 continue;
             }
 
-            if (ShortOptionCluster.Read(args, ref i, Index.FindShort, (option, value) => Apply(option, value, negated: false, ref globOff)) is { } clusterRefusal)
+            if (ShortOptionCluster.Read(args, ref i, Index.FindShort, (option, value) => Apply(option, value, negated: false, ref flags)) is { } clusterRefusal)
             {
                 return ArgvPlan.PassThrough(clusterRefusal);
             }
         }
 
-        return UrlPolicy.Choose(args, urls, globOff, allowSpaces: false);
+        var plan = UrlPolicy.Choose(args, urls, flags.GlobOff, allowSpaces: false);
+
+        // curl -O with no file name in the URL ("https://h/dir/") refuses before it sends anything: probing (and
+        // queueing a fill for) a download that will not happen helps nobody.
+        return flags.RemoteName && plan.Origin is { LastSegment: "" }
+            ? ArgvPlan.PassThrough("-O and the URL has no file name")
+            : plan;
     }
 
-    private static string? Apply(ToolOption option, string? value, bool negated, ref bool globOff)
+    private static string? Apply(ToolOption option, string? value, bool negated, ref CurlFlags flags)
     {
         var name = option.Long;
         if (negated)
@@ -175,7 +181,11 @@ internal static class CurlArgvPlanner
             // "--no-globoff" turns globbing back on; other negations only switch a behaviour off.
             if (name == "globoff")
             {
-                globOff = false;
+                flags.GlobOff = false;
+            }
+            else if (name == "remote-name-all")
+            {
+                flags.RemoteName = false;
             }
 
             return null;
@@ -184,7 +194,10 @@ internal static class CurlArgvPlanner
         switch (name)
         {
             case "globoff":
-                globOff = true;
+                flags.GlobOff = true;
+                return null;
+            case "remote-name" or "remote-name-all":
+                flags.RemoteName = true;
                 return null;
             case "request":
                 return value is "GET" or "HEAD" ? null : $"method {Shorten(value ?? "")}";

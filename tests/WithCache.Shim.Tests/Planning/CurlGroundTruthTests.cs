@@ -12,7 +12,6 @@ namespace WithCache.Shim.Tests.Planning;
 public class CurlGroundTruthTests(ITestOutputHelper output)
 {
     private const string C = GroundTruth.Candidate;
-    private const string NothingSent = GroundTruth.CandidateNothingSent;
 
     [Theory]
     [InlineData(C, "{origin}/pkg/x.tgz")]
@@ -21,8 +20,8 @@ public class CurlGroundTruthTests(ITestOutputHelper output)
     [InlineData(C, "-sSLo", "out", "{origin}/dir/x.tgz")]
     [InlineData(C, "-sSfLO", "{origin}/dir/x.tgz")]
     [InlineData(C, "-s", "-oout", "{origin}/x.tgz")]
-    [InlineData(NothingSent, "-s", "-O", "{origin}/dir/")]
-    [InlineData(NothingSent, "-s", "-O", "{origin}")]
+    [InlineData("no file name", "-s", "-O", "{origin}/dir/")]
+    [InlineData("no file name", "-s", "-O", "{origin}")]
     [InlineData(C, "-s", "-e", "{origin}/ref", "-o", "out", "{origin}/artifact.bin")]
     [InlineData(C, "-s", "--referer", "{origin}/ref", "-o", "out", "{origin}/artifact.bin")]
     [InlineData(C, "-se{origin}/ref", "-o", "out", "{origin}/artifact.bin")]
