@@ -55,7 +55,16 @@ internal sealed partial class DownloadWorker : BackgroundService
         {
             await foreach (var request in _scheduler.Reader.ReadAllAsync(stoppingToken))
             {
-                await RunAsync(request, stoppingToken);
+                try
+                {
+                    await RunAsync(request, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A fault outside the fill's expected outcomes (the catalog unavailable, say) must not take the
+                    // worker, or with it the host, down: the job stays in the catalog and start-up queues it again.
+                    LogJobFault(_logger, request.JobId, e);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -209,6 +218,9 @@ internal sealed partial class DownloadWorker : BackgroundService
 
     [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Download job {JobId} interrupted by shutdown after {Bytes} kept bytes; it resumes at the next start")]
     private static partial void LogInterrupted(ILogger logger, long jobId, long bytes);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Error, Message = "Download job {JobId} hit an unexpected fault; it is retried at the next start")]
+    private static partial void LogJobFault(ILogger logger, long jobId, Exception exception);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Could not remove temp file {Path}: {Reason}; start-up sweeps it")]
     private static partial void LogTempLeft(ILogger logger, string path, string reason);
