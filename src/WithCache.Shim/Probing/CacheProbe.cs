@@ -57,18 +57,14 @@ internal static class CacheProbe
         }
     }
 
-    /// <summary>The request target of the fetch URL, percent-encoded where the name or query has bytes HTTP forbids.</summary>
+    /// <summary>
+    /// The request target of the fetch URL (FetchUrl.Build over the server's path), percent-encoded where the name
+    /// or query has bytes an HTTP request line forbids; the token and the route are plain ASCII already.
+    /// </summary>
     internal static string RequestTarget(OriginUrl server, OriginUrl origin)
     {
         var builder = new StringBuilder();
-        builder.Append(server.Path).Append(FetchUrl.RoutePrefix).Append(OriginToken.Encode(origin.Text)).Append('/');
-        AppendEscaped(builder, origin.LastSegment);
-        if (origin.Query is not null)
-        {
-            builder.Append('?');
-            AppendEscaped(builder, origin.Query);
-        }
-
+        AppendEscaped(builder, FetchUrl.Build(server.Path, origin));
         return builder.ToString();
     }
 

@@ -76,7 +76,9 @@ public sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    public static string FetchPath(string origin) => "/b/" + OriginToken.Encode(origin) + "/" + (OriginUrl.TryParse(origin, out var url, out _) ? url.LastSegment : "x");
+    /// <summary>The fetch URL's path for an origin (FetchUrl with an empty server base); "/b/&lt;token&gt;/x" for one that does not parse.</summary>
+    public static string FetchPath(string origin) =>
+        OriginUrl.TryParse(origin, out var url, out _) ? FetchUrl.Build("", url) : "/b/" + OriginToken.Encode(origin) + "/x";
 
     /// <summary>Asks for an origin until the cache serves it (the auto-fill finished) or the deadline passes.</summary>
     public async Task<HttpResponseMessage> WaitForHitAsync(string origin, TimeSpan? timeout = null)
