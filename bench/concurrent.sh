@@ -19,21 +19,9 @@ trap cleanup EXIT
 mkdir -p "$work/www" "$work/data"
 head -c "$bytes" /dev/urandom > "$work/www/artifact.bin"; chmod 644 "$work/www/artifact.bin"
 nginx_port=$(free_port); cache_port=$(free_port)
-cat > "$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  server { listen 127.0.0.1:$nginx_port; root $work/www; }
-}
-CONF
-nginx -c "$work/nginx.conf"
+nginx_static "$work" auto "$nginx_port" "$work/www"
 server_build "$work/server"
-"$work/server/withcache-server" --data-dir "$work/data" --port "$cache_port" --bind 127.0.0.1 --allow-private > "$work/server.log" 2>&1 &
-server_pid=$!
+start_cache "$work/data" "$cache_port" --allow-private
 fetch=$(fetch_url "$cache_port" "http://127.0.0.1:$nginx_port/artifact.bin")
 wait_code "$fetch" 200 300 || { cat "$work/server.log" >&2; exit 1; }
 

@@ -19,18 +19,7 @@ trap cleanup EXIT
 mkdir -p "$work/www"
 head -c "$bytes" /dev/urandom > "$work/www/artifact.bin"; chmod 644 "$work/www/artifact.bin"
 origin_port=$(free_port)
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  sendfile on;
-  server { listen 127.0.0.1:$origin_port; root $work/www; }
-}
-CONF
-nginx -c "$work/nginx.conf"
+nginx_static "$work" 1 "$origin_port" "$work/www"
 server_build "$work/server"
 origin="http://127.0.0.1:$origin_port/artifact.bin"
 
@@ -38,8 +27,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 fill_once() { # -> milliseconds from the first miss to a 200
   local data="$work/data" port code start head
   rm -rf "$data"; mkdir -p "$data"; port=$(free_port)
-  "$work/server/withcache-server" --data-dir "$data" --port "$port" --bind 127.0.0.1 --allow-private > "$work/server.log" 2>&1 &
-  server_pid=$!
+  start_cache "$data" "$port" --allow-private
   wait_code "http://127.0.0.1:$port/healthz" 200 60 >&2 || { cat "$work/server.log" >&2; exit 1; }
   local fetch; fetch=$(fetch_url "$port" "$origin")
   start=$(date +%s%N)

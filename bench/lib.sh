@@ -78,3 +78,27 @@ LUA
 wrk_ms() { # output_file percent
   awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } exit }' "$1"
 }
+
+# Starts nginx serving ROOT on 127.0.0.1:PORT (sendfile on, WORKERS worker processes); its pid file is
+# WORK/nginx.pid, which the scripts' cleanup kills.
+nginx_static() { # work workers port root
+  cat > "$1/nginx.conf" <<CONF
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  server { listen 127.0.0.1:$3; root $4; }
+}
+CONF
+  nginx -c "$1/nginx.conf"
+}
+
+# Starts the published server from $work/server on 127.0.0.1:PORT over DATA in the background (server_pid is
+# set for the cleanup); further arguments are passed on. Its log is $work/server.log.
+start_cache() { # data port [args...]
+  "$work/server/withcache-server" --data-dir "$1" --port "$2" --bind 127.0.0.1 "${@:3}" > "$work/server.log" 2>&1 &
+  server_pid=$!
+}

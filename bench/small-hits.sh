@@ -16,21 +16,9 @@ trap cleanup EXIT
 mkdir -p "$work/www" "$work/data"
 head -c 16 /dev/urandom > "$work/www/small.bin"; chmod 644 "$work/www/small.bin"
 nginx_port=$(free_port); cache_port=$(free_port)
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  server { listen 127.0.0.1:$nginx_port; root $work/www; }
-}
-CONF
-nginx -c "$work/nginx.conf"
+nginx_static "$work" 1 "$nginx_port" "$work/www"
 server_build "$work/server"
-"$work/server/withcache-server" --data-dir "$work/data" --port "$cache_port" --bind 127.0.0.1 --allow-private > "$work/server.log" 2>&1 &
-server_pid=$!
+start_cache "$work/data" "$cache_port" --allow-private
 fetch=$(fetch_url "$cache_port" "http://127.0.0.1:$nginx_port/small.bin")
 wait_code "$fetch" 200 120 || { cat "$work/server.log" >&2; exit 1; }
 echo "/small.bin" > "$work/nginx.paths"; echo "/${fetch#http://*/}" > "$work/cache.paths"
