@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 need nginx
-runs=${RUNS:-7}
+runs=${RUNS:-11}
 size_mib=${SIZE_MIB:-1024}
 
 work=$(mktemp -d); chmod 755 "$work"
@@ -31,7 +31,7 @@ http {
 CONF
 nginx -c "$work/nginx.conf"
 
-dotnet publish src/WithCache.Server -c Release -o "$work/server" --nologo -v quiet
+server_build "$work/server"
 WITHCACHE_ALLOW_PRIVATE=1 "$work/server/withcache-server" --data-dir "$work/data" --port "$cache_port" --bind 127.0.0.1 \
   > "$work/server.log" 2>&1 &
 server_pid=$!
@@ -45,10 +45,17 @@ for _ in $(seq 1 600); do
 done
 [ "$code" = 200 ] || { echo "the cache never served the artifact" >&2; cat "$work/server.log" >&2; exit 1; }
 
+# One transfer; its speed in bytes/s. A response of the wrong status or size ends the run (a 403 is fast too).
+transfer() {
+  local out; out=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' "$1")
+  set -- $out
+  [ "$1 $2" = "200 $((size_mib * 1048576))" ] || { echo "bad transfer: status $1, $2 bytes" >&2; exit 1; }
+  echo "$3"
+}
 speeds_nginx=(); speeds_cache=()
 for _ in $(seq 1 "$runs"); do
-  speeds_nginx+=("$(curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$nginx_port/artifact.bin")")
-  speeds_cache+=("$(curl -s -o /dev/null -w '%{speed_download}' "$fetch")")
+  speeds_nginx+=("$(transfer "http://127.0.0.1:$nginx_port/artifact.bin")")
+  speeds_cache+=("$(transfer "$fetch")")
 done
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 python3 - "$size_mib" "$rss_kib" "${speeds_nginx[*]}" "${speeds_cache[*]}" <<'PY' | tee bench/results/serve.md

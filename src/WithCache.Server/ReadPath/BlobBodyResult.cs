@@ -1,4 +1,5 @@
 using Microsoft.Net.Http.Headers;
+using Microsoft.Win32.SafeHandles;
 
 namespace WithCache.Server.ReadPath;
 
@@ -10,6 +11,7 @@ namespace WithCache.Server.ReadPath;
 internal sealed partial class BlobBodyResult(string path, long length, DateTimeOffset lastModified, EntityTagHeaderValue entityTag, ILogger logger) : IResult
 {
     private const int ChunkBytes = 1024 * 1024;
+    private const int SmallBytes = 64 * 1024;
 
     /// <summary>True when the request is a plain GET the fast path may answer: no range, no precondition.</summary>
     public static bool Applies(HttpRequest request)
@@ -25,10 +27,10 @@ internal sealed partial class BlobBodyResult(string path, long length, DateTimeO
         ArgumentNullException.ThrowIfNull(httpContext);
         var response = httpContext.Response;
         var aborted = httpContext.RequestAborted;
-        FileStream file;
+        SafeFileHandle file;
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan);
+            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         }
         catch (FileNotFoundException)
         {
@@ -37,7 +39,7 @@ internal sealed partial class BlobBodyResult(string path, long length, DateTimeO
             return;
         }
 
-        await using (file)
+        using (file)
         {
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/octet-stream";
@@ -49,11 +51,17 @@ internal sealed partial class BlobBodyResult(string path, long length, DateTimeO
             var writer = response.BodyWriter;
             try
             {
-                var remaining = length;
-                while (remaining > 0)
+                long offset = 0;
+                while (offset < length)
                 {
-                    var memory = writer.GetMemory((int)Math.Min(ChunkBytes, remaining));
-                    var read = await file.ReadAsync(memory[..(int)Math.Min(memory.Length, remaining)], aborted);
+                    var want = (int)Math.Min(ChunkBytes, length - offset);
+                    var memory = writer.GetMemory(want)[..want];
+
+                    // A small blob is read in place (one page-cache read costs less than a hop to the thread pool
+                    // and back); a large one in 1 MiB asynchronous reads, so a cold disk does not stall the I/O thread.
+                    var read = length <= SmallBytes
+                        ? RandomAccess.Read(file, memory.Span, offset)
+                        : await RandomAccess.ReadAsync(file, memory, offset, aborted);
                     if (read == 0)
                     {
                         // The file is shorter than the catalog says: end the response short rather than pad it.
@@ -62,7 +70,13 @@ internal sealed partial class BlobBodyResult(string path, long length, DateTimeO
                     }
 
                     writer.Advance(read);
-                    remaining -= read;
+                    offset += read;
+                    if (offset == length && length <= SmallBytes)
+                    {
+                        // The server flushes when the response ends; an extra flush here would cost a send of its own.
+                        return;
+                    }
+
                     var flushed = await writer.FlushAsync(aborted);
                     if (flushed.IsCanceled || flushed.IsCompleted)
                     {

@@ -19,6 +19,10 @@ internal static partial class ReadPathEndpoints
     private const string StateHeader = "X-WithCache";
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
+    /// <summary>True for the paths this group answers; the static-file look-up and the thread-pool hop skip them.</summary>
+    public static bool IsReadPath(PathString path) =>
+        path.StartsWithSegments("/b") || path.StartsWithSegments("/blob") || path.StartsWithSegments("/healthz");
+
     public static RouteGroupBuilder MapReadPath(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("");

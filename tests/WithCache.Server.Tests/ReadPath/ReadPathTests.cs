@@ -217,4 +217,25 @@ public sealed class ReadPathTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "blobs"), "*", SearchOption.AllDirectories));
     }
+
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(3 * 1024 * 1024)]
+    public async Task BlobCutShortOnDisk_ResponseIsAbortedNotPadded(int size)
+    {
+        var body = TestData.Bytes(size, seed: size);
+        var origin = _origin.Add($"/cut-{size}.bin", body);
+        (await _server.WaitForHitAsync(origin)).Dispose();
+        var blob = Directory.EnumerateFiles(Path.Combine(_dir.Path, "blobs"), "*", SearchOption.AllDirectories).Single();
+        File.SetUnixFileMode(blob, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using (var file = new FileStream(blob, FileMode.Open, FileAccess.Write))
+        {
+            file.SetLength(size / 2);
+        }
+
+        using var response = await _server.Client.GetAsync(ServerHost.FetchPath(origin), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(size, response.Content.Headers.ContentLength);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => response.Content.ReadAsByteArrayAsync());
+    }
 }
