@@ -19,6 +19,7 @@ public sealed class ArtifactOrigin : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _short = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _ranged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TimeSpan> _paced = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _rangeRequests = new();
     private WebApplication? _app;
 
@@ -67,6 +68,12 @@ public sealed class ArtifactOrigin : IAsyncDisposable
     /// <summary>This path advertises a strong ETag and Accept-Ranges and answers Range/If-Range requests with 206.</summary>
     public void SupportRanges(string path) => _ranged[path] = true;
 
+    /// <summary>
+    /// Whole-body answers of this path wait <paramref name="delay"/> before the headers and between 64 KiB writes: a
+    /// fill that takes a while, so a test can interrupt it before the headers or mid-body.
+    /// </summary>
+    public void Pace(string path, TimeSpan delay) => _paced[path] = delay;
+
     /// <summary>"path Range If-Range" of every request that asked for a range.</summary>
     public IReadOnlyList<string> RangeRequests => [.. _rangeRequests];
 
@@ -106,9 +113,26 @@ public sealed class ArtifactOrigin : IAsyncDisposable
             context.Response.Headers.ETag = "\"v1\"";
         }
 
+        if (_paced.TryGetValue(path, out var pace))
+        {
+            await Task.Delay(pace);
+        }
+
         context.Response.ContentLength = body.Length;
         context.Response.ContentType = "application/octet-stream";
         await context.Response.StartAsync();
+        if (pace > TimeSpan.Zero)
+        {
+            for (var offset = 0; offset < body.Length; offset += 65536)
+            {
+                await context.Response.Body.WriteAsync(body.AsMemory(offset, Math.Min(65536, body.Length - offset)), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(pace, context.RequestAborted);
+            }
+
+            return;
+        }
+
         if (_gates.TryGetValue(path, out var gate))
         {
             await context.Response.Body.WriteAsync(body.AsMemory(0, Math.Min(body.Length, 1024)));
