@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 need nginx wrk
-rounds=${ROUNDS:-1}
+rounds=${ROUNDS:-3}
 duration=${DURATION:-15s}
 
 work=$(mktemp -d); chmod 755 "$work"
