@@ -80,8 +80,8 @@ wrk_ms() { # output_file percent
 }
 
 # Starts nginx serving ROOT on 127.0.0.1:PORT (sendfile on, WORKERS worker processes); its pid file is
-# WORK/nginx.pid, which the scripts' cleanup kills.
-nginx_static() { # work workers port root
+# WORK/nginx.pid, which the scripts' cleanup kills. EXTRA, when given, is added inside the server block.
+nginx_static() { # work workers port root [extra]
   cat > "$1/nginx.conf" <<CONF
 worker_processes $2;
 pid $1/nginx.pid;
@@ -90,7 +90,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
-  server { listen 127.0.0.1:$3; root $4; }
+  server { listen 127.0.0.1:$3; root $4; ${5:-} }
 }
 CONF
   nginx -c "$1/nginx.conf"
@@ -101,4 +101,23 @@ CONF
 start_cache() { # data port [args...]
   "$work/server/withcache-server" --data-dir "$1" --port "$2" --bind 127.0.0.1 "${@:3}" > "$work/server.log" 2>&1 &
   server_pid=$!
+}
+
+# Seeds the catalog DATA/cache.db (made by a first start of the server, which is stopped now) with ROWS artifacts
+# that all share one 5-byte blob ("bench", as identical bytes would), keyed
+# https://vendor<i % 50>.example/pkg/<i>/artifact-<i>.tar.gz, and MISSES (default 0) missed keys
+# https://mirror<i % 50>.example/missing/<i>.run.
+seed_catalog() { # data rows [misses]
+  local digest; digest=$(printf 'bench' | sha256sum | cut -d' ' -f1)
+  mkdir -p "$1/blobs/sha256/${digest:0:2}/${digest:2:2}"; printf 'bench' > "$1/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest"
+  sqlite3 "$1/cache.db" <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+INSERT INTO artifacts(key, origin, digest, size, fetched_at, hits, misses_before)
+SELECT 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz', 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz',
+       '$digest', 5, 1790000000000 + i * 1000, i % 977, i % 13 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${3:-0})
+INSERT INTO misses(key, origin, count, first_seen, last_seen)
+SELECT 'https://mirror' || (i % 50) || '.example/missing/' || i || '.run', 'https://mirror' || (i % 50) || '.example/missing/' || i || '.run',
+       1 + i % 31, 1790000000000 + i * 1000, 1790000000000 + i * 2000 FROM n WHERE ${3:-0} > 0;
+SQL
 }

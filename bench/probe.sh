@@ -17,14 +17,7 @@ server_build "$work/server"
 start() { "$work/server/withcache-server" --data-dir "$work/data" --port "$port" --bind 127.0.0.1 > "$work/server.log" 2>&1 & server_pid=$!;
           wait_code "http://127.0.0.1:$port/healthz" 200 30 || { cat "$work/server.log" >&2; exit 1; }; }
 start; kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
-digest=$(printf 'bench' | sha256sum | cut -d' ' -f1)
-mkdir -p "$work/data/blobs/sha256/${digest:0:2}/${digest:2:2}"; printf 'bench' > "$work/data/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest"
-sqlite3 "$work/data/cache.db" <<SQL
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
-INSERT INTO artifacts(key, origin, digest, size, fetched_at, hits, misses_before)
-SELECT 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz', 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz',
-       '$digest', 5, 1790000000000 + i * 1000, i % 977, i % 13 FROM n;
-SQL
+seed_catalog "$work/data" "$rows"
 start
 step=$(( rows / keys > 0 ? rows / keys : 1 ))
 for i in $(seq 1 "$step" "$rows"); do

@@ -19,18 +19,7 @@ dotnet publish src/WithCache.Server -c Release -o "$work/server" --nologo -v qui
 start() { WITHCACHE_ADMIN_PASSWORD=bench "$work/server/withcache-server" --data-dir "$work/data" --port "$port" --bind 127.0.0.1 > "$work/server.log" 2>&1 & server_pid=$!;
           for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
 start; kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
-digest=$(printf 'bench' | sha256sum | cut -d' ' -f1)
-mkdir -p "$work/data/blobs/sha256/${digest:0:2}/${digest:2:2}"; printf 'bench' > "$work/data/blobs/sha256/${digest:0:2}/${digest:2:2}/$digest"
-sqlite3 "$work/data/cache.db" <<SQL
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
-INSERT INTO artifacts(key, origin, digest, size, fetched_at, hits, misses_before)
-SELECT 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz', 'https://vendor' || (i % 50) || '.example/pkg/' || i || '/artifact-' || i || '.tar.gz',
-       '$digest', 5, 1790000000000 + i * 1000, i % 977, i % 13 FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
-INSERT INTO misses(key, origin, count, first_seen, last_seen)
-SELECT 'https://mirror' || (i % 50) || '.example/missing/' || i || '.run', 'https://mirror' || (i % 50) || '.example/missing/' || i || '.run',
-       1 + i % 31, 1790000000000 + i * 1000, 1790000000000 + i * 2000 FROM n;
-SQL
+seed_catalog "$work/data" "$rows" "$rows"
 start
 curl -s -c "$work/jar" -b "$work/jar" "http://127.0.0.1:$port/login" > "$work/login.html"
 token=$(grep -o 'name="__RequestVerificationToken"[^>]*value="[^"]*"' "$work/login.html" | sed 's/.*value="//; s/"$//')
