@@ -35,7 +35,7 @@ internal static partial class ReadPathEndpoints
         return group;
     }
 
-    private static Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult> ServeToken(
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult>> ServeToken(
         string token, HttpContext context, ReadPathServices services)
     {
         if (!OriginToken.TryDecode(token, out var originText, out var error))
@@ -43,10 +43,10 @@ internal static partial class ReadPathEndpoints
             return BadRequest(context, error);
         }
 
-        return Serve(originText, context, services, attachment: false);
+        return await ServeAsync(originText, context, services, attachment: false);
     }
 
-    private static Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult> ServeUrl(HttpContext context, ReadPathServices services)
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult>> ServeUrl(HttpContext context, ReadPathServices services)
     {
         var values = context.Request.Query["url"];
         if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -54,10 +54,10 @@ internal static partial class ReadPathEndpoints
             return BadRequest(context, new ProtocolError(ProtocolErrorKind.NotAbsoluteHttpUrl, "give exactly one url= parameter"));
         }
 
-        return Serve(values[0]!, context, services, attachment: true);
+        return await ServeAsync(values[0]!, context, services, attachment: true);
     }
 
-    private static Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult> Serve(
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult>> ServeAsync(
         string originText, HttpContext context, ReadPathServices services, bool attachment)
     {
         if (!OriginUrl.TryParse(originText, out var origin, out var error))
@@ -97,6 +97,10 @@ internal static partial class ReadPathEndpoints
             LogBlobMissing(services.Logger, key.Value, artifact.Digest.Hex);
         }
 
+        // A miss writes to the catalog (a job row); off the socket's I/O thread, so hits on other connections
+        // do not wait behind it (request code runs inline there, see ServerApp). With no synchronization context,
+        // Task.Yield continues on the thread pool.
+        await Task.Yield();
         services.Counters.CountMiss(key, origin);
         string message;
         if (services.Options.Curate)
