@@ -30,7 +30,7 @@ public sealed class PropertyTests
             Assert.True(token.All(IsBase64UrlChar), token);
             Assert.True(OriginToken.TryDecode(token, out var decoded, out error), error?.Reason);
             Assert.Equal(text, decoded);
-        }, iter: 3000);
+        }, iter: 5000);
     }
 
     // Whatever TryParse accepts is an origin the protocol can carry: within the limit, and its token decodes back.
@@ -55,7 +55,7 @@ public sealed class PropertyTests
             var token = OriginToken.Encode(text);
             Assert.True(OriginToken.TryDecode(token, out var decoded, out error), error?.Reason);
             Assert.Equal(text, decoded);
-        }, iter: 5000, print: OriginGen.Escape);
+        }, iter: 20_000, print: OriginGen.Escape);
     }
 
     // Strict unpadded base64url: every token accepted is the one encoding of the text it decodes to.
@@ -72,7 +72,7 @@ public sealed class PropertyTests
             {
                 AssertRefusal(error);
             }
-        }, iter: 5000, print: OriginGen.Escape);
+        }, iter: 20_000, print: OriginGen.Escape);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class PropertyTests
             Assert.DoesNotContain(serverBase, char.IsWhiteSpace);
             Assert.True(ServerAddress.TryNormalize(serverBase, out var again, out error), error?.Reason);
             Assert.Equal(serverBase, again);
-        }, iter: 3000, print: OriginGen.Escape);
+        }, iter: 10_000, print: OriginGen.Escape);
     }
 
     // The fetch URL carries the token right after "<server>/b/", and keeps the origin's last segment and query as
@@ -125,7 +125,7 @@ public sealed class PropertyTests
             var path = question < 0 ? fetch : fetch[..question];
             Assert.Equal(origin.LastSegment, path[(path.LastIndexOf('/') + 1)..]);
             Assert.Equal(origin.Query, question < 0 ? null : fetch[(question + 1)..]);
-        }, iter: 2000, print: pair => $"({OriginGen.Escape(pair.Item1)}, {pair.Item2})");
+        }, iter: 5000, print: pair => $"({OriginGen.Escape(pair.Item1)}, {pair.Item2})");
     }
 
     // DESIGN.md "Key": the fragment never counts, the query counts only under --keep-query (an empty one never),
@@ -146,7 +146,7 @@ public sealed class PropertyTests
             };
 
             Assert.Equal(KeyOf(generated.Text, keepQuery), KeyOf(variant.Text, keepQuery));
-        }, iter: 2000);
+        }, iter: 5000);
     }
 
     // A key is the canonical origin: read back as an origin, it is its own key; and the same text always gives the same key.
@@ -160,7 +160,7 @@ public sealed class PropertyTests
             Assert.Equal(key, KeyOf(generated.Text, keepQuery));
             Assert.True(CacheKey.TryCreate(key.Value, keepQuery, out var again, out var error), error?.Reason);
             Assert.Equal(key, again);
-        }, iter: 2000);
+        }, iter: 5000);
     }
 
     // Origins from a small pool, so that equal and unequal keys both come up: two keys are equal exactly when the
@@ -181,7 +181,7 @@ public sealed class PropertyTests
             var samePart = KeptParts(a, keepQuery) == KeptParts(b, keepQuery);
 
             Assert.Equal(samePart, KeyOf(a.Text, keepQuery) == KeyOf(b.Text, keepQuery));
-        }, iter: 2000);
+        }, iter: 5000);
     }
 
     private static void AssertRefusal(ProtocolError error)
