@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
@@ -57,7 +58,16 @@ public static class OriginToken
             return false;
         }
 
-        var bytes = Base64Url.DecodeFromChars(token);
+        // The unused low bits of the last character must be zero (RFC 4648 section 3.5): otherwise the token is not
+        // the encoding of any text ("QR" for "A" is "QQ"). Only the status-returning decoder says so; the others throw.
+        var buffer = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
+        if (Base64Url.DecodeFromChars(token, buffer, out _, out var written) != OperationStatus.Done)
+        {
+            error = new(ProtocolErrorKind.NotBase64Url, "token is not canonical base64url (its last character has bits left over)");
+            return false;
+        }
+
+        var bytes = buffer.AsSpan(0, written);
         if (!Utf8.IsValid(bytes))
         {
             error = new(ProtocolErrorKind.NotUtf8, "token does not decode to UTF-8");

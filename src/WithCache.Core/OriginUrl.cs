@@ -105,11 +105,24 @@ public sealed record OriginUrl
             return false;
         }
 
-        foreach (var c in text)
+        for (var i = 0; i < text.Length; i++)
         {
+            var c = text[i];
             if (char.IsControl(c))
             {
                 error = NotHttp("URL contains control characters");
+                return false;
+            }
+
+            // The token carries the URL's UTF-8 bytes, and a lone surrogate has none: encoding would put U+FFFD in
+            // its place, and the cache would key a URL other than the one written.
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                error = new(ProtocolErrorKind.NotUtf8, "URL has a lone UTF-16 surrogate, which has no UTF-8 form");
                 return false;
             }
         }

@@ -12,6 +12,9 @@ public sealed class OriginTokenTests
     [InlineData("aHR0cDov L2V4", ProtocolErrorKind.NotBase64Url)]
     [InlineData("aHR0c", ProtocolErrorKind.NotBase64Url)] // 5 chars: a lone 6-bit group
     [InlineData("%41%42", ProtocolErrorKind.NotBase64Url)]
+    [InlineData("QR", ProtocolErrorKind.NotBase64Url)] // leftover bits set: "A" is "QQ" (threw FormatException)
+    [InlineData("aH", ProtocolErrorKind.NotBase64Url)]
+    [InlineData("QUJ", ProtocolErrorKind.NotBase64Url)] // "AB" is "QUI"
     [InlineData("_w", ProtocolErrorKind.NotUtf8)] // 0xFF
     [InlineData("wCg", ProtocolErrorKind.NotUtf8)] // 0xC0 0x0A: overlong start
     [InlineData("7aCA", ProtocolErrorKind.NotUtf8)] // ED A0 80: a UTF-16 surrogate in UTF-8

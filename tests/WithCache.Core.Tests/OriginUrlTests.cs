@@ -63,6 +63,22 @@ public sealed class OriginUrlTests
         Assert.Equal(kind, error.Kind);
     }
 
+    // A lone surrogate has no UTF-8 form: TryParse accepted it and the token carried U+FFFD in its place. xunit passes
+    // theory strings through UTF-8, which would make the same swap, so the surrogate is given by its code.
+    [Theory]
+    [InlineData("http://example.com/x", 0xD83D, "")]
+    [InlineData("http://example.com/", 0xDE00, "x")]
+    [InlineData("http://example.com/?q=", 0xDE00, "😀")]
+    [InlineData("http://exa", 0xD800, "mple.com/")]
+    public void TryParse_LoneSurrogate_RefusesAsNotUtf8(string before, int surrogate, string after)
+    {
+        var text = before + (char)surrogate + after;
+
+        Assert.False(OriginUrl.TryParse(text, out var url, out var error));
+        Assert.Null(url);
+        Assert.Equal(ProtocolErrorKind.NotUtf8, error.Kind);
+    }
+
     [Fact]
     public void TryParse_LongerThanLimit_RefusesAsTooLong()
     {

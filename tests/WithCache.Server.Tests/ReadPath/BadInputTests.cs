@@ -59,6 +59,8 @@ public sealed class BadInputTests : IAsyncLifetime
         yield return "_w"; // 0xFF: not UTF-8
         yield return "wCg"; // 0xC0 0x28
         yield return "7aCA"; // surrogate
+        yield return "QR"; // leftover bits set: TryDecode threw FormatException, a 500
+        yield return "XX";
         yield return new string('A', 200_000 / 2);
         var random = new Random(42);
         for (var i = 0; i < 40; i++)
