@@ -275,7 +275,10 @@ internal sealed class CacheDatabase
 
     // ---- misses ----
 
-    /// <summary>Adds counted misses and drops the least recently seen keys beyond <paramref name="cap"/>.</summary>
+    /// <summary>
+    /// Adds counted misses and drops the least recently seen keys beyond <paramref name="cap"/>. A miss of a key that
+    /// is cached by now (counted just before its fill committed) is dropped: it must not list a cached artifact.
+    /// </summary>
     public void RecordMisses(IReadOnlyCollection<MissDelta> deltas, int cap)
     {
         if (deltas.Count == 0)
@@ -288,7 +291,8 @@ internal sealed class CacheDatabase
             using var connection = Open();
             using var transaction = connection.BeginTransaction();
             using var command = Command(connection, """
-                INSERT INTO misses(key, origin, count, first_seen, last_seen) VALUES($key, $origin, $count, $first, $last)
+                INSERT INTO misses(key, origin, count, first_seen, last_seen)
+                SELECT $key, $origin, $count, $first, $last WHERE NOT EXISTS (SELECT 1 FROM artifacts WHERE key = $key)
                 ON CONFLICT(key) DO UPDATE SET count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
                 """);
             command.Transaction = transaction;

@@ -90,5 +90,20 @@ public sealed class CacheDatabaseTests : IDisposable
         Assert.Equal(JobState.Completed, database.FindJob(job)!.State);
     }
 
+    [Fact]
+    public void RecordMisses_KeyCachedMeanwhile_NoMissRowComesBack()
+    {
+        var database = Open();
+        var now = DateTimeOffset.UtcNow;
+        var job = database.CreateJob("http://h/a", "http://h/a", now)!.Value;
+        database.CompleteFill(job, "http://h/a", "http://h/a", ContentDigest.Parse(new string('a', 64)), 42, now);
+
+        // A request that looked the key up just before the commit counts its miss after it.
+        database.RecordMisses([new MissDelta("http://h/a", "http://h/a", 1, now, now), new MissDelta("http://h/b", "http://h/b", 1, now, now)], 100);
+
+        Assert.Null(database.FindMiss("http://h/a"));
+        Assert.NotNull(database.FindMiss("http://h/b"));
+    }
+
     private CacheDatabase Open() => new(Options.Create(new ServerOptions { DataDir = _dir.Path }));
 }
