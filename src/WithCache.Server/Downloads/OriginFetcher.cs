@@ -355,11 +355,9 @@ internal sealed partial class OriginFetcher
             }
 
             var range = response.Content.Headers.ContentRange;
-            var answeredTag = response.Headers.ETag;
-            var ourTag = transfer.ResumeValidator?.EntityTag;
             if (range is not { Unit: "bytes", HasRange: true } || range.From != transfer.Written
                 || (range.HasLength && transfer.Total is { } known && range.Length != known)
-                || (answeredTag is not null && ourTag is not null && answeredTag.Tag != ourTag.Tag))
+                || NamesAnotherRepresentation(response, transfer.ResumeValidator))
             {
                 Restart(transfer, resumable: false);
                 return AttemptEnd.Again(DownloadOutcome.UpstreamError, $"{who} answered a range that does not continue the file; starting over");
@@ -456,6 +454,14 @@ internal sealed partial class OriginFetcher
         transfer.Report();
         return AttemptEnd.Final(DownloadOutcome.Completed, "");
     }
+
+    /// <summary>
+    /// True when a 206 carries a validator (RFC 9110 section 15.3.7: the ones a 200 would) that differs from the
+    /// If-Range one: the origin ignored If-Range and these bytes are of another version, which must not be spliced on.
+    /// </summary>
+    private static bool NamesAnotherRepresentation(HttpResponseMessage response, RangeConditionHeaderValue? validator) =>
+        (validator?.EntityTag is { } ourTag && response.Headers.ETag is { } answeredTag && answeredTag.Tag != ourTag.Tag)
+        || (validator?.Date is { } ourDate && response.Content.Headers.LastModified is { } answeredDate && answeredDate != ourDate);
 
     private static void Restart(FetchTransfer transfer, bool resumable)
     {
