@@ -274,7 +274,7 @@ public sealed class FillFaultTests : IAsyncLifetime
     }
 
     /// <summary>The job completed; the hit, its ETag and the one blob on disk all hash to <paramref name="expected"/>; tmp/ is empty.</summary>
-    private static async Task AssertFilledWithAsync(ServerHost server, string origin, byte[] expected)
+    internal static async Task AssertFilledWithAsync(ServerHost server, string origin, byte[] expected)
     {
         var job = await server.WaitForJobAsync(origin);
         Assert.True(job.Job.State == JobState.Completed, $"{job.Job.State}: {job.Job.Reason}");
@@ -293,7 +293,7 @@ public sealed class FillFaultTests : IAsyncLifetime
     /// The job failed; nothing of it is in blobs/ or tmp/ or the catalog; the Downloads page shows its reason.
     /// Returns the reason. (No second miss: a transient failure would queue a new fill.)
     /// </summary>
-    private static async Task<string> AssertFailedAsync(ServerHost server, string origin)
+    internal static async Task<string> AssertFailedAsync(ServerHost server, string origin)
     {
         var job = await server.WaitForJobAsync(origin);
         Assert.Equal(JobState.Failed, job.Job.State);
