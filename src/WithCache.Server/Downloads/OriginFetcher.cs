@@ -45,9 +45,10 @@ internal sealed partial class OriginFetcher
 
     /// <summary>
     /// Downloads <paramref name="origin"/> into <paramref name="tempPath"/> (created or overwritten).
-    /// <paramref name="reserve"/> is called once, when the first <c>200</c>'s headers arrive, with the announced length
-    /// (null when unknown); a non-null answer stops the fill with <see cref="DownloadOutcome.CacheFull"/> and that
-    /// reason. <paramref name="progress"/> gets (bytes done, total or null) about every 64 KiB. On
+    /// <paramref name="reserve"/> is called when the first <c>200</c>'s headers arrive, with the announced length
+    /// (null when unknown), and again when a later <c>200</c> (another version, after a drop) announces another length;
+    /// a non-null answer stops the fill with <see cref="DownloadOutcome.CacheFull"/> and that reason.
+    /// <paramref name="progress"/> gets (bytes done, total or null) about every 64 KiB. On
     /// <see cref="DownloadOutcome.Completed"/> the file is whole and fsynced; on any other outcome it has been deleted.
     /// </summary>
     public Task<FetchResult> FetchAsync(
@@ -377,7 +378,7 @@ internal sealed partial class OriginFetcher
 
             total = response.Content.Headers.ContentLength;
             transfer.ResumeValidator = FindResumeValidator(response);
-            if (!transfer.Reserved)
+            if (!transfer.Reserved || (total is not null && total != transfer.Total))
             {
                 transfer.Reserved = true;
                 if (reserve(total) is { } full)

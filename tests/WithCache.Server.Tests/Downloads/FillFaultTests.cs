@@ -249,6 +249,27 @@ public sealed class FillFaultTests : IAsyncLifetime
         Assert.Equal("\"build-1\"", resumed.Header("If-Range"));
     }
 
+    /// <summary>
+    /// The first version fits in --max-bytes and is admitted; the one the retry gets does not. With its length
+    /// announced the fill stops at its headers; without (chunked) it is refused when it would be committed.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Fill_ETagChangesToALargerFileThatDoesNotFit_FailsCacheFullInsteadOfOverfilling(bool lengthAnnounced)
+    {
+        _origin.Map("/nightly.iso", hit => hit == 1
+            ? new OriginFile(TestData.Bytes(100_000, seed: 32)) { ETag = "\"build-1\"", CutAfter = _ => 40_000 }
+            : new OriginFile(TestData.Bytes(200_000, seed: 33)) { ETag = "\"build-2\"", SendLength = lengthAnnounced });
+        var url = _origin.Url("/nightly.iso");
+        await using var server = await ServerHost.StartAsync(_dir.Path, s => s["WithCache:MaxBytes"] = "150000");
+
+        await server.MissAsync(url);
+
+        Assert.StartsWith("cache full", await AssertFailedAsync(server, url), StringComparison.Ordinal);
+        Assert.Equal((0, 0, 150_000), server.Get<CacheOperations>().Capacity);
+    }
+
     private string Serve(string path, OriginFile file)
     {
         _origin.Map(path, file);

@@ -1,3 +1,4 @@
+using WithCache.Server.Downloads;
 using WithCache.Server.Tests.TestSupport;
 using static WithCache.Server.Tests.Downloads.OriginFetcherTests;
 
@@ -67,6 +68,52 @@ public sealed class OriginFetcherResumeTests
         var requests = origin.RequestsTo("/driver.run");
         Assert.Equal("Mon, 06 May 2024 12:00:00 GMT", requests[1].Header("If-Range"));
         Assert.Null(requests[^1].Header("Range"));
+    }
+
+    [Fact]
+    public async Task FetchAsync_NewVersionWithAnotherLength_ReservesItAndStopsWhenItDoesNotFit()
+    {
+        await using var origin = await OriginServer.StartAsync();
+        origin.Map("/nightly.iso", hit => hit == 1
+            ? new OriginFile(Bytes(100_000, seed: 47)) { ETag = "\"build-1\"", CutAfter = _ => 40_000 }
+            : new OriginFile(Bytes(4 * 1024 * 1024, seed: 48)) { ETag = "\"build-2\"" });
+        await using var harness = new FetchHarness();
+        var reserved = new List<long?>();
+        var progress = new List<long>();
+
+        var result = await harness.FetchAsync(
+            origin.Url("/nightly.iso"),
+            length =>
+            {
+                reserved.Add(length);
+                return length <= 100_000 ? null : "cache full: needs 4 MiB";
+            },
+            (done, _) => progress.Add(done));
+
+        Assert.Equal(DownloadOutcome.CacheFull, result.Outcome);
+        Assert.Equal("cache full: needs 4 MiB", result.Reason);
+        Assert.Equal([100_000, 4 * 1024 * 1024], reserved);
+        Assert.All(progress, done => Assert.True(done <= 40_000, $"read {done} bytes"));
+        Assert.False(File.Exists(harness.TempPath));
+    }
+
+    [Fact]
+    public async Task FetchAsync_WholeFileAgainWithTheSameLength_ReservesOnlyOnce()
+    {
+        var body = Bytes(100_000, seed: 49);
+        await using var origin = await OriginServer.StartAsync();
+        origin.Map("/again.iso", new OriginFile(body) { HonourRange = false, CutAfter = hit => hit == 1 ? 40_000 : null });
+        await using var harness = new FetchHarness();
+        var reserved = new List<long?>();
+
+        var result = await harness.FetchAsync(origin.Url("/again.iso"), length =>
+        {
+            reserved.Add(length);
+            return null;
+        });
+
+        AssertCompletedWith(result, harness.TempPath, body);
+        Assert.Equal([100_000], reserved);
     }
 
     [Fact]
