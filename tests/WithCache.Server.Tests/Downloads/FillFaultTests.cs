@@ -249,6 +249,31 @@ public sealed class FillFaultTests : IAsyncLifetime
         Assert.Equal("\"build-1\"", resumed.Header("If-Range"));
     }
 
+    [Fact]
+    public async Task Fill_ETagChangesWhileTheServerIsDown_TheCheckpointIsDroppedAndOnlyTheNewContentStored()
+    {
+        var before = TestData.Bytes(300_000, seed: 34);
+        var after = TestData.Bytes(300_000, seed: 35);
+
+        // The first answer sends 100 000 bytes and then nothing: slow, not stalled, under a one-minute idle timeout.
+        _origin.Map("/weekly.tar", hit => hit == 1
+            ? new OriginFile(before) { ETag = "\"build-1\"", Cut = OriginCut.Stall, CutAfter = _ => 100_000 }
+            : new OriginFile(after) { ETag = "\"build-2\"" });
+        var url = _origin.Url("/weekly.tar");
+        await using var server = await ServerHost.StartAsync(_dir.Path, s => s["Fetch:IdleTimeout"] = "00:01:00");
+        await server.MissAsync(url);
+        await Poll.UntilAsync(() => server.TempFiles() is [var partial] && new FileInfo(partial).Length == 100_000);
+
+        await server.StopAsync();
+        Assert.Equal(100_000, new FileInfo(Assert.Single(server.TempFiles())).Length);
+        await server.RestartAsync();
+
+        await AssertFilledWithAsync(server, url, after);
+        var resumed = _origin.RequestsTo("/weekly.tar")[1];
+        Assert.Equal("bytes=100000-", resumed.Header("Range"));
+        Assert.Equal("\"build-1\"", resumed.Header("If-Range"));
+    }
+
     /// <summary>
     /// The first version fits in --max-bytes and is admitted; the one the retry gets does not. With its length
     /// announced the fill stops at its headers; without (chunked) it is refused when it would be committed.

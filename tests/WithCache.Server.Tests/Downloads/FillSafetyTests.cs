@@ -182,11 +182,7 @@ public sealed class FillSafetyTests : IDisposable
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host);
         using var client = new TcpClient(AddressFamily.InterNetworkV6) { Client = { DualMode = true } };
         await client.ConnectAsync(addresses, _trap.Port);
-        for (var i = 0; i < 400 && _trap.Accepted == 0; i++)
-        {
-            await Task.Delay(25);
-        }
-
+        await Poll.UntilAsync(() => _trap.Accepted > 0, "the trap's accept");
         Assert.Equal(1, _trap.Accepted);
     }
 }
