@@ -73,11 +73,9 @@ public sealed class FillSecretsTests : IAsyncLifetime
     [Fact]
     public async Task Fills_ThatUseCredentialsFailRedirectAndAreRefused_NoSecretInLogsPagesOrMissAnswers()
     {
-        int closedPort;
-        await using (var closed = await OriginServer.StartAsync("127.0.0.2"))
-        {
-            closedPort = closed.Port;
-        }
+        // Accepts and hangs up without a word: a network error whose exception text lands in the reason.
+        using var hangUp = RawOrigin.Start(_ => []);
+        var hangUpPort = hangUp.Port.ToString(CultureInfo.InvariantCulture);
 
         var cdnPath = $"/blobs/driver.run?X-Amz-Signature={CdnSignature}";
         _cdn.Map(cdnPath, new OriginFile(TestData.Bytes(20_000, seed: 51)));
@@ -85,20 +83,20 @@ public sealed class FillSecretsTests : IAsyncLifetime
         var redirected = Vendor("/driver.run", key => _vendor.MapRedirect(key, _cdn.Url(cdnPath)));
         var denied = Vendor("/licensed.run", key => _vendor.MapStatus(key, 403));
         var broken = Vendor("/broken.run", key => _vendor.MapStatus(key, 503));
-        var toLoopback = Vendor("/steal.run", key => _vendor.MapRedirect(key, $"http://127.0.0.3:{closedPort.ToString(CultureInfo.InvariantCulture)}/x?token={CdnSignature}"));
-        var toClosedPort = Vendor("/moved.run", key => _vendor.MapRedirect(key, $"http://127.0.0.2:{closedPort.ToString(CultureInfo.InvariantCulture)}/x?token={CdnSignature}"));
+        var toLoopback = Vendor("/steal.run", key => _vendor.MapRedirect(key, $"http://127.0.0.3:{hangUpPort}/x?token={CdnSignature}"));
+        var toHangUp = Vendor("/moved.run", key => _vendor.MapRedirect(key, $"http://127.0.0.1:{hangUpPort}/x?token={CdnSignature}"));
         var toUserinfo = Vendor("/userinfo.run", key => _vendor.MapRedirect(key, $"http://mirror:{CdnSignature}@127.0.0.2:{_cdn.Port.ToString(CultureInfo.InvariantCulture)}/x"));
         var metadata = $"http://169.254.169.254/latest/meta-data/iam?X-Amz-Signature={Signature}";
         await using var server = await StartServerAsync();
 
         var answers = new List<string>();
-        foreach (var url in new[] { completed, redirected, denied, broken, toLoopback, toClosedPort, toUserinfo, metadata })
+        foreach (var url in new[] { completed, redirected, denied, broken, toLoopback, toHangUp, toUserinfo, metadata })
         {
             answers.Add(await server.MissAsync(url));
         }
 
         var jobs = new Dictionary<string, JobRecord>();
-        foreach (var url in new[] { completed, redirected, denied, broken, toLoopback, toClosedPort, toUserinfo })
+        foreach (var url in new[] { completed, redirected, denied, broken, toLoopback, toHangUp, toUserinfo })
         {
             jobs[url] = (await server.WaitForJobAsync(url)).Job;
         }
@@ -124,7 +122,7 @@ public sealed class FillSecretsTests : IAsyncLifetime
         Assert.Equal("origin answered 403 Forbidden", jobs[denied].Reason);
         Assert.Equal("origin answered 503 Service Unavailable; gave up after 5 attempts", jobs[broken].Reason);
         Assert.StartsWith("redirect to 127.0.0.3:", jobs[toLoopback].Reason, StringComparison.Ordinal);
-        Assert.StartsWith($"could not reach 127.0.0.2:{closedPort.ToString(CultureInfo.InvariantCulture)}: ", jobs[toClosedPort].Reason, StringComparison.Ordinal);
+        Assert.StartsWith($"could not reach 127.0.0.1:{hangUpPort}: ", jobs[toHangUp].Reason, StringComparison.Ordinal);
         Assert.EndsWith("refused: URL carries credentials (user@host)", jobs[toUserinfo].Reason, StringComparison.Ordinal);
         Assert.StartsWith("not cached; will not fetch: 169.254.169.254 is a cloud metadata address", answers[7], StringComparison.Ordinal);
         Assert.Contains(pages, page => page.Contains("origin answered 403 Forbidden", StringComparison.Ordinal));
