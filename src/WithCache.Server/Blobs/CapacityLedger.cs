@@ -71,20 +71,21 @@ internal sealed class CapacityLedger
     }
 
     /// <summary>
-    /// Turns a fill's reservation into stored bytes. A fill whose length was unknown up front is checked here;
-    /// null when it fits, else the reason. <paramref name="newBlob"/> is false when identical bytes were stored already.
+    /// Turns a fill's reservation into stored bytes. A fill whose length was unknown up front, or that came out longer
+    /// than it reserved (the origin sent another version on a retry), is checked here; null when it fits, else the
+    /// reason. <paramref name="newBlob"/> is false when identical bytes were stored already.
     /// </summary>
     public string? TryCommit(long jobId, long size, bool newBlob)
     {
         lock (_lock)
         {
-            var reserved = _reservations.Remove(jobId);
+            var reserved = _reservations.Remove(jobId, out var reservedBytes);
             if (!newBlob)
             {
                 return null;
             }
 
-            if (!reserved && MaxBytes is { } max && _stored + _reservations.Values.Sum() + size > max)
+            if ((!reserved || size > reservedBytes) && MaxBytes is { } max && _stored + _reservations.Values.Sum() + size > max)
             {
                 return $"cache full: the download was {ByteSize.Format(size)} and does not fit in {ByteSize.Format(max)}";
             }

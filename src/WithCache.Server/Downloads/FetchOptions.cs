@@ -19,6 +19,12 @@ internal sealed class FetchOptions
     /// <summary>Wait before the first retry; doubled per retry and capped by <see cref="RetryMaxDelay"/>.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The longest wait between attempts, also for the Retry-After of a 429 or 5xx (RFC 9110 section 10.2.3): a
+    /// shorter one is waited out as asked, a longer one only this long, so that a fill never holds a worker for the
+    /// hour an origin may ask for; after <see cref="MaxAttempts"/> such answers in a row the job fails with the
+    /// origin's status as its reason.
+    /// </summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary><c>--allow-private</c>: fills may go to loopback, private, link-local and CGNAT addresses.</summary>

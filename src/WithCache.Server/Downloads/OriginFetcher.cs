@@ -45,9 +45,10 @@ internal sealed partial class OriginFetcher
 
     /// <summary>
     /// Downloads <paramref name="origin"/> into <paramref name="tempPath"/> (created or overwritten).
-    /// <paramref name="reserve"/> is called once, when the first <c>200</c>'s headers arrive, with the announced length
-    /// (null when unknown); a non-null answer stops the fill with <see cref="DownloadOutcome.CacheFull"/> and that
-    /// reason. <paramref name="progress"/> gets (bytes done, total or null) about every 64 KiB. On
+    /// <paramref name="reserve"/> is called when the first <c>200</c>'s headers arrive, with the announced length
+    /// (null when unknown), and again when a later <c>200</c> (another version, after a drop) announces another length;
+    /// a non-null answer stops the fill with <see cref="DownloadOutcome.CacheFull"/> and that reason.
+    /// <paramref name="progress"/> gets (bytes done, total or null) about every 64 KiB. On
     /// <see cref="DownloadOutcome.Completed"/> the file is whole and fsynced; on any other outcome it has been deleted.
     /// </summary>
     public Task<FetchResult> FetchAsync(
@@ -355,11 +356,9 @@ internal sealed partial class OriginFetcher
             }
 
             var range = response.Content.Headers.ContentRange;
-            var answeredTag = response.Headers.ETag;
-            var ourTag = transfer.ResumeValidator?.EntityTag;
             if (range is not { Unit: "bytes", HasRange: true } || range.From != transfer.Written
                 || (range.HasLength && transfer.Total is { } known && range.Length != known)
-                || (answeredTag is not null && ourTag is not null && answeredTag.Tag != ourTag.Tag))
+                || NamesAnotherRepresentation(response, transfer.ResumeValidator))
             {
                 Restart(transfer, resumable: false);
                 return AttemptEnd.Again(DownloadOutcome.UpstreamError, $"{who} answered a range that does not continue the file; starting over");
@@ -379,7 +378,7 @@ internal sealed partial class OriginFetcher
 
             total = response.Content.Headers.ContentLength;
             transfer.ResumeValidator = FindResumeValidator(response);
-            if (!transfer.Reserved)
+            if (!transfer.Reserved || (total is not null && total != transfer.Total))
             {
                 transfer.Reserved = true;
                 if (reserve(total) is { } full)
@@ -456,6 +455,14 @@ internal sealed partial class OriginFetcher
         transfer.Report();
         return AttemptEnd.Final(DownloadOutcome.Completed, "");
     }
+
+    /// <summary>
+    /// True when a 206 carries a validator (RFC 9110 section 15.3.7: the ones a 200 would) that differs from the
+    /// If-Range one: the origin ignored If-Range and these bytes are of another version, which must not be spliced on.
+    /// </summary>
+    private static bool NamesAnotherRepresentation(HttpResponseMessage response, RangeConditionHeaderValue? validator) =>
+        (validator?.EntityTag is { } ourTag && response.Headers.ETag is { } answeredTag && answeredTag.Tag != ourTag.Tag)
+        || (validator?.Date is { } ourDate && response.Content.Headers.LastModified is { } answeredDate && answeredDate != ourDate);
 
     private static void Restart(FetchTransfer transfer, bool resumable)
     {

@@ -7,14 +7,14 @@ namespace WithCache.Server.Tests.Downloads;
 
 /// <summary>
 /// An <see cref="OriginFetcher"/> built the way the server builds it (<c>AddOriginFetching</c>), with a temp dir,
-/// a recording logger, tiny retry delays and 127.0.0.1/32 allowed so the loopback origin is reachable while every
-/// other loopback address stays refused.
+/// a recording logger, the system clock unless a test brings its own, tiny retry delays and 127.0.0.1/32 allowed so
+/// the loopback origin is reachable while every other loopback address stays refused.
 /// </summary>
 internal sealed class FetchHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public FetchHarness(Action<FetchOptions>? configure = null, string? credentialsJson = null)
+    public FetchHarness(Action<FetchOptions>? configure = null, string? credentialsJson = null, TimeProvider? time = null)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("withcache-fetch-").FullName;
         TempPath = Path.Combine(Directory, "fill.tmp");
@@ -27,7 +27,7 @@ internal sealed class FetchHarness : IAsyncDisposable
 
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(time ?? TimeProvider.System);
         services.AddOptions<FetchOptions>().Configure(options =>
         {
             options.IdleTimeout = TimeSpan.FromSeconds(5);

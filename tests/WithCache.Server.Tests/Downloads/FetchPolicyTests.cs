@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Options;
 using WithCache.Core;
 using WithCache.Server.Downloads;
+using WithCache.Server.Tests.TestSupport;
 
 namespace WithCache.Server.Tests.Downloads;
 
@@ -169,6 +171,35 @@ public sealed class FetchPolicyTests
         Assert.False(handler.UseProxy);
         Assert.False(handler.UseCookies);
         Assert.NotNull(handler.ConnectCallback);
+    }
+
+    /// <summary>
+    /// The connect-time check alone (no <see cref="FetchPolicy.Check"/> first, as after a DNS answer): every spelling of
+    /// a loopback address reaches the connect callback as the address it means, is refused with that address named,
+    /// and a listener on every local address of the port never sees a connection.
+    /// </summary>
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1 is a loopback address")]
+    [InlineData("2130706433", "127.0.0.1 is a loopback address")]
+    [InlineData("0177.0.0.1", "127.0.0.1 is a loopback address")]
+    [InlineData("0x7f.0.0.1", "127.0.0.1 is a loopback address")]
+    [InlineData("127.1", "127.0.0.1 is a loopback address")]
+    [InlineData("127.000.000.001", "127.0.0.1 is a loopback address")]
+    [InlineData("[::1]", "::1 is a loopback address")]
+    [InlineData("[::ffff:7f00:1]", "::ffff:127.0.0.1 is a loopback address")]
+    [InlineData("0.0.0.0", "0.0.0.0 is the unspecified address")]
+    [InlineData("localhost", "localhost resolves to 127.0.0.1, a loopback address")]
+    public async Task PrimaryHandler_LoopbackSpelledAnyWay_RefusedAtConnectWithoutAConnection(string host, string refusal)
+    {
+        using var trap = RawOrigin.StartTrap();
+        using var client = new HttpClient(Policy().CreatePrimaryHandler());
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(
+            () => client.GetAsync($"http://{host}:{trap.Port.ToString(CultureInfo.InvariantCulture)}/x"));
+
+        var refused = Assert.IsType<FetchRefusedException>(error.InnerException);
+        Assert.True(refused.Message == refusal || refused.Message == refusal.Replace("127.0.0.1,", "::1,", StringComparison.Ordinal), refused.Message);
+        Assert.Equal(0, trap.Accepted);
     }
 
     [Theory]

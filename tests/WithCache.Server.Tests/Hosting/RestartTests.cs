@@ -30,7 +30,7 @@ public sealed class RestartTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
         }
 
-        await WaitUntilAsync(() => server.Get<CacheOperations>().ListJobs(new ListQuery()).Any(j => j.Job.State == JobState.Running));
+        await Poll.UntilAsync(() => server.Get<CacheOperations>().ListJobs(new ListQuery()).Any(j => j.Job.State == JobState.Running));
         await server.StopAsync();
         var afterStop = new CacheDatabase(Microsoft.Extensions.Options.Options.Create(new WithCache.Server.Hosting.ServerOptions { DataDir = _dir.Path }));
         Assert.Equal(JobState.Running, Assert.Single(afterStop.ListJobs(new ListQuery())).State);
@@ -66,7 +66,7 @@ public sealed class RestartTests : IAsyncLifetime
         await using var server = await ServerHost.StartAsync(_dir.Path, s => s["Fetch:IdleTimeout"] = "00:01:00");
         (await server.Client.GetAsync(ServerHost.FetchPath(origin))).Dispose();
         // The origin sent its first 1024 bytes and holds the rest: wait until they are in the temp file.
-        await WaitUntilAsync(() => Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")).Any(f => new FileInfo(f).Length == 1024));
+        await Poll.UntilAsync(() => Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")).Any(f => new FileInfo(f).Length == 1024));
 
         await server.StopAsync();
         var afterStop = new CacheDatabase(Microsoft.Extensions.Options.Options.Create(new WithCache.Server.Hosting.ServerOptions { DataDir = _dir.Path }));
@@ -110,15 +110,5 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.False(File.Exists(orphan));
         using var refetched = await server.WaitForHitAsync(origin);
         Assert.Equal(HttpStatusCode.OK, refetched.StatusCode);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 400 && !condition(); i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.True(condition(), "condition not reached in time");
     }
 }

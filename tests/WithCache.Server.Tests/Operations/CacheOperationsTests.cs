@@ -43,7 +43,7 @@ public sealed class CacheOperationsTests : IAsyncLifetime
         var approved = operations.DownloadMiss(listed.Key);
 
         Assert.True(approved.Succeeded, approved.Message);
-        Assert.Equal(JobState.Completed, (await WaitForJobAsync(server, origin)).Job.State);
+        Assert.Equal(JobState.Completed, (await server.WaitForJobAsync(origin)).Job.State);
         using var hit = await server.Client.GetAsync(ServerHost.FetchPath(origin));
         Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
         var artifact = Assert.Single(operations.ListArtifacts(new ListQuery()));
@@ -117,7 +117,7 @@ public sealed class CacheOperationsTests : IAsyncLifetime
 
         var added = server.Get<CacheOperations>().AddFromUri(big);
         Assert.True(added.Succeeded, added.Message);
-        var job = await WaitForJobAsync(server, big);
+        var job = await server.WaitForJobAsync(big);
 
         Assert.Equal(JobState.Failed, job.Job.State);
         Assert.StartsWith("cache full", job.Job.Reason, StringComparison.Ordinal);
@@ -141,7 +141,7 @@ public sealed class CacheOperationsTests : IAsyncLifetime
         await Task.Delay(500);
         _origin.Release("/race-1.bin");
         _origin.Release("/race-2.bin");
-        var jobs = new[] { await WaitForJobAsync(server, first), await WaitForJobAsync(server, second) };
+        var jobs = new[] { await server.WaitForJobAsync(first), await server.WaitForJobAsync(second) };
 
         Assert.Single(jobs, j => j.Job.State == JobState.Completed);
         var refused = Assert.Single(jobs, j => j.Job.State == JobState.Failed);
@@ -169,31 +169,14 @@ public sealed class CacheOperationsTests : IAsyncLifetime
         _origin.Hold("/cancel-me.bin");
         var operations = server.Get<CacheOperations>();
         Assert.True(operations.AddFromUri(origin).Succeeded);
-        var running = await WaitForJobAsync(server, origin, JobState.Running);
+        var running = await server.WaitForJobAsync(origin, JobState.Running);
 
         Assert.True(operations.CancelJob(running.Job.Id).Succeeded);
-        var job = await WaitForJobAsync(server, origin);
+        var job = await server.WaitForJobAsync(origin);
 
         Assert.Equal(JobState.Cancelled, job.Job.State);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
         Assert.Equal(1, operations.ClearFinishedJobs().Succeeded ? 1 : 0);
         Assert.Empty(operations.ListJobs(new ListQuery()));
-    }
-
-    private static async Task<JobView> WaitForJobAsync(ServerHost server, string origin, JobState? state = null)
-    {
-        var operations = server.Get<CacheOperations>();
-        for (var i = 0; i < 400; i++)
-        {
-            var job = operations.ListJobs(new ListQuery()).FirstOrDefault(j => j.Job.Origin == origin);
-            if (job is not null && (state is { } wanted ? job.Job.State == wanted : job.Job.State is not (JobState.Queued or JobState.Running)))
-            {
-                return job;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"job for {origin} did not reach {state?.ToString() ?? "an end"}");
     }
 }

@@ -11,6 +11,9 @@ public sealed record OriginFile(byte[] Body)
     /// <summary>False: advertise ranges but answer every request with the whole file (200).</summary>
     public bool HonourRange { get; init; } = true;
 
+    /// <summary>False: answer a range with 206 even when If-Range names another representation (a broken origin).</summary>
+    public bool HonourIfRange { get; init; } = true;
+
     public string? ETag { get; init; } = "\"v1\"";
 
     public DateTimeOffset? LastModified { get; init; }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -22,6 +23,7 @@ public sealed class OriginServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<OriginRequest> _requests = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private WebApplication? _app;
 
     private OriginServer(string address) => Address = address;
@@ -56,15 +58,27 @@ public sealed class OriginServer : IAsyncDisposable
         return this;
     }
 
-    public OriginServer Map(string path, OriginFile file) => Map(path, (context, hit) => ServeAsync(context, hit, file, _stopping.Token));
+    public OriginServer Map(string path, OriginFile file) => Map(path, _ => file);
 
-    /// <summary>Answers <paramref name="status"/> to the first <paramref name="times"/> requests, then serves <paramref name="then"/>.</summary>
-    public OriginServer MapStatus(string path, int status, int times = int.MaxValue, OriginFile? then = null) =>
+    /// <summary>Serves the file <paramref name="fileForHit"/> picks per request (1-based): a representation that changes.</summary>
+    public OriginServer Map(string path, Func<int, OriginFile> fileForHit) =>
+        Map(path, (context, hit) => ServeAsync(context, hit, fileForHit(hit), _stopping.Token));
+
+    /// <summary>
+    /// Answers <paramref name="status"/> (with <paramref name="headers"/>, e.g. Retry-After) to the first
+    /// <paramref name="times"/> requests, then serves <paramref name="then"/>.
+    /// </summary>
+    public OriginServer MapStatus(string path, int status, int times = int.MaxValue, OriginFile? then = null, IReadOnlyDictionary<string, string>? headers = null) =>
         Map(path, (context, hit) =>
         {
             if (hit <= times || then is null)
             {
                 context.Response.StatusCode = status;
+                foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+                {
+                    context.Response.Headers[name] = value;
+                }
+
                 return Task.CompletedTask;
             }
 
@@ -100,7 +114,8 @@ public sealed class OriginServer : IAsyncDisposable
             context.Request.Method,
             path,
             context.Request.Host.Value ?? "",
-            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            _clock.Elapsed));
         var hit = _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
         if (_routes.TryGetValue(path, out var handler))
         {
@@ -136,7 +151,7 @@ public sealed class OriginServer : IAsyncDisposable
         var range = context.Request.Headers.Range.ToString();
         var ifRange = context.Request.Headers.IfRange.ToString();
         if (file.HonourRange && file.AcceptRanges && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-')
-            && (ifRange.Length == 0 || ifRange == file.ETag
+            && (ifRange.Length == 0 || !file.HonourIfRange || ifRange == file.ETag
                 || (file.LastModified is { } lm && ifRange == lm.ToString("R", CultureInfo.InvariantCulture)))
             && long.TryParse(range.AsSpan(6, range.Length - 7), NumberStyles.None, CultureInfo.InvariantCulture, out var from)
             && from < body.Length)

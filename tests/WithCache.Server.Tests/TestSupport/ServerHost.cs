@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using WithCache.Core;
+using WithCache.Server.Catalog;
 using WithCache.Server.Hosting;
+using WithCache.Server.Operations;
 
 namespace WithCache.Server.Tests.TestSupport;
 
@@ -13,12 +15,14 @@ namespace WithCache.Server.Tests.TestSupport;
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable
 {
+    private readonly Action<WebApplicationBuilder>? _configureBuilder;
     private WebApplication? _app;
 
-    private ServerHost(string dataDir, Dictionary<string, string?> settings)
+    private ServerHost(string dataDir, Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configureBuilder)
     {
         DataDir = dataDir;
         Settings = settings;
+        _configureBuilder = configureBuilder;
     }
 
     public string DataDir { get; }
@@ -34,7 +38,12 @@ public sealed class ServerHost : IAsyncDisposable
     internal T Get<T>()
         where T : notnull => Services.GetRequiredService<T>();
 
-    public static async Task<ServerHost> StartAsync(string dataDir, Action<Dictionary<string, string?>>? configure = null)
+    /// <summary>
+    /// Starts the server over <paramref name="dataDir"/>; <paramref name="configure"/> changes the settings,
+    /// <paramref name="configureBuilder"/> the host builder (a log provider that records, say) at every start.
+    /// </summary>
+    public static async Task<ServerHost> StartAsync(
+        string dataDir, Action<Dictionary<string, string?>>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -50,7 +59,7 @@ public sealed class ServerHost : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         };
         configure?.Invoke(settings);
-        var host = new ServerHost(dataDir, settings);
+        var host = new ServerHost(dataDir, settings, configureBuilder);
         await host.RestartAsync();
         return host;
     }
@@ -59,7 +68,7 @@ public sealed class ServerHost : IAsyncDisposable
     public async Task RestartAsync()
     {
         await StopAsync();
-        _app = ServerApp.Build(Settings);
+        _app = ServerApp.Build(Settings, _configureBuilder);
         await _app.StartAsync();
         BaseUrl = _app.Urls.Single().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
         Client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
@@ -96,6 +105,39 @@ public sealed class ServerHost : IAsyncDisposable
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Asks for an origin the cache does not have: the miss that queues its fill. Returns the one-line answer.</summary>
+    public async Task<string> MissAsync(string origin)
+    {
+        using var response = await Client.GetAsync(FetchPath(origin));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.NotFound, $"{(int)response.StatusCode}: {text}");
+        return text;
+    }
+
+    /// <summary>Waits for the newest job of <paramref name="origin"/> to reach <paramref name="state"/>, or any end when null.</summary>
+    internal async Task<JobView> WaitForJobAsync(string origin, JobState? state = null)
+    {
+        var operations = Get<CacheOperations>();
+        for (var i = 0; i < 600; i++)
+        {
+            var job = operations.ListJobs(new ListQuery()).FirstOrDefault(j => j.Job.Origin == origin);
+            if (job is not null && (state is { } wanted ? job.Job.State == wanted : job.Job.State is not (JobState.Queued or JobState.Running)))
+            {
+                return job;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"job for {origin} did not reach {state?.ToString() ?? "an end"}");
+    }
+
+    /// <summary>Every file under blobs/ (finished blobs only ever live there).</summary>
+    public IReadOnlyList<string> BlobFiles() => [.. Directory.EnumerateFiles(Path.Combine(DataDir, "blobs"), "*", SearchOption.AllDirectories)];
+
+    /// <summary>Every file under tmp/ (fills in flight and checkpoints).</summary>
+    public IReadOnlyList<string> TempFiles() => [.. Directory.EnumerateFiles(Path.Combine(DataDir, "tmp"))];
 
     public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 
