@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using WithCache.Server.Catalog;
-using WithCache.Server.Operations;
 using WithCache.Server.Tests.TestSupport;
 
 namespace WithCache.Server.Tests.Hosting;
@@ -60,15 +59,12 @@ public sealed class DiskFullTests : IAsyncLifetime
 
         var big = TestData.Bytes(4 * 1024 * 1024, seed: 2);
         var bigUrl = _origin.Add("/big.bin", big);
-        using (var miss = await server.Client.GetAsync(ServerHost.FetchPath(bigUrl)))
-        {
-            Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
-        }
+        await server.MissAsync(bigUrl);
 
-        var failed = await WaitForJobAsync(server, bigUrl, JobState.Failed);
-        Assert.Contains("No space left on device", failed.Reason, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(data, "tmp")));
-        Assert.Single(Directory.EnumerateFiles(Path.Combine(data, "blobs"), "*", SearchOption.AllDirectories));
+        var failed = await server.WaitForJobAsync(bigUrl, JobState.Failed);
+        Assert.Contains("No space left on device", failed.Job.Reason, StringComparison.Ordinal);
+        Assert.Empty(server.TempFiles());
+        Assert.Single(server.BlobFiles());
         using (var stillMissing = await server.Client.GetAsync(ServerHost.FetchPath(bigUrl)))
         {
             Assert.Equal(HttpStatusCode.NotFound, stillMissing.StatusCode);
@@ -84,23 +80,7 @@ public sealed class DiskFullTests : IAsyncLifetime
         using var hit = await server.WaitForHitAsync(bigUrl, TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
         Assert.Equal(big, await hit.Content.ReadAsByteArrayAsync());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(data, "tmp")));
-    }
-
-    private static async Task<JobRecord> WaitForJobAsync(ServerHost server, string origin, JobState state)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var job = server.Get<CacheOperations>().ListJobs(new ListQuery(Limit: 500)).Select(j => j.Job).FirstOrDefault(j => j.Origin == origin && j.State == state);
-            if (job is not null)
-            {
-                return job;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new Xunit.Sdk.XunitException($"no {state} job for {origin} in time");
+        Assert.Empty(server.TempFiles());
     }
 
     private static async Task<(int Code, string Error)> RunAsync(string command, params string[] args)
