@@ -10,9 +10,9 @@ namespace WithCache.Server.Catalog;
 /// async methods run synchronously anyway), WAL, a busy timeout, writes serialised through one lock, parameterised
 /// SQL only, schema versioned by <c>PRAGMA user_version</c>. Times are stored as Unix milliseconds.
 /// </summary>
-internal sealed class CacheDatabase
+internal sealed partial class CacheDatabase
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     private static readonly string[] Migrations =
     [
@@ -69,6 +69,24 @@ internal sealed class CacheDatabase
         """
         ALTER TABLE jobs ADD COLUMN temp_file TEXT;
         ALTER TABLE jobs ADD COLUMN validator TEXT;
+        """,
+
+        // 4: the audit log (operator and API actions, fill outcomes) and API tokens, stored as hashes only.
+        """
+        CREATE TABLE events(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT NOT NULL);
+        CREATE TABLE api_tokens(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            revoked INTEGER NOT NULL DEFAULT 0);
         """,
     ];
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Hosting;
@@ -20,6 +21,7 @@ internal sealed partial class DownloadWorker : BackgroundService
     private readonly CacheDatabase _database;
     private readonly CapacityLedger _capacity;
     private readonly RequestCounters _counters;
+    private readonly AuditLog _audit;
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly ILogger<DownloadWorker> _logger;
@@ -31,6 +33,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         CacheDatabase database,
         CapacityLedger capacity,
         RequestCounters counters,
+        AuditLog audit,
         TimeProvider time,
         IOptions<ServerOptions> options,
         ILogger<DownloadWorker> logger)
@@ -41,6 +44,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         _database = database;
         _capacity = capacity;
         _counters = counters;
+        _audit = audit;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -138,6 +142,7 @@ internal sealed partial class DownloadWorker : BackgroundService
             {
                 _database.FinishJob(request.JobId, end.State, end.Reason, permanent, _time.GetUtcNow());
                 LogFailed(_logger, request.JobId, request.Key.Value, end.Outcome, end.Reason);
+                _audit.Record(AuditLog.System, end.State == JobState.Cancelled ? AuditActions.FillCancelled : AuditActions.FillFailed, request.Key.Value, $"job {request.JobId}: {end.Reason}");
             }
 
             _scheduler.EndRun(request, completed, permanent);
@@ -192,6 +197,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         }
 
         LogCompleted(_logger, request.JobId, request.Key.Value, size, digest.Hex);
+        _audit.Record(AuditLog.System, AuditActions.FillCompleted, request.Key.Value, $"job {request.JobId}: {size} bytes, sha256 {digest.Hex}");
         return null;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Downloads;
@@ -46,6 +47,8 @@ internal static partial class ServerApp
         services.AddSingleton<DownloadScheduler>();
         services.AddSingleton<ReadPathServices>();
         services.AddSingleton<CacheOperations>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<AuditLog>();
         services.AddOriginFetching();
         var dataDir = Path.GetFullPath(builder.Configuration[$"{ServerOptions.Section}:DataDir"] ?? "data");
         services.AddOperatorAuth(dataDir, builder.Configuration[$"{UiOptions.Section}:SessionSecret"]);

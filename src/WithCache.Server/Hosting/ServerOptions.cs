@@ -32,6 +32,10 @@ internal sealed class ServerOptions
     [Range(100, 100_000_000)]
     public int MaxMisses { get; set; } = 200_000;
 
+    /// <summary>How many audit events are kept; the oldest are dropped beyond it.</summary>
+    [Range(100, 10_000_000)]
+    public int MaxEvents { get; set; } = 10_000;
+
     /// <summary>How long a fill that failed for good (404, 403, refused) blocks new fills of its key; doubles per failure.</summary>
     public TimeSpan FailureBackoff { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WithCache.Core;
+using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Downloads;
@@ -19,6 +20,7 @@ internal sealed partial class CacheOperations
     private readonly CapacityLedger _capacity;
     private readonly DownloadScheduler _scheduler;
     private readonly RequestCounters _counters;
+    private readonly AuditLog _audit;
     private readonly ServerOptions _options;
     private readonly ILogger<CacheOperations> _logger;
 
@@ -28,6 +30,7 @@ internal sealed partial class CacheOperations
         CapacityLedger capacity,
         DownloadScheduler scheduler,
         RequestCounters counters,
+        AuditLog audit,
         IOptions<ServerOptions> options,
         ILogger<CacheOperations> logger)
     {
@@ -36,6 +39,7 @@ internal sealed partial class CacheOperations
         _capacity = capacity;
         _scheduler = scheduler;
         _counters = counters;
+        _audit = audit;
         _options = options.Value;
         _logger = logger;
     }
@@ -58,27 +62,31 @@ internal sealed partial class CacheOperations
         _counters.Flush(_database, _options.MaxMisses);
         if (_database.FindMiss(key) is not { } miss)
         {
-            return OperationResult.NotFound("no such miss");
+            return Audited(AuditActions.MissApproved, key, OperationResult.NotFound("no such miss"));
         }
 
-        return Enqueue(miss.Origin);
+        return Audited(AuditActions.MissApproved, key, Enqueue(miss.Origin));
     }
 
     public OperationResult DismissMiss(string key) =>
-        _database.DeleteMiss(key) ? OperationResult.Ok("dismissed") : OperationResult.NotFound("no such miss");
+        Audited(AuditActions.MissDismissed, key, _database.DeleteMiss(key) ? OperationResult.Ok("dismissed") : OperationResult.NotFound("no such miss"));
 
     public IReadOnlyList<JobView> ListJobs(ListQuery query) =>
         [.. _database.ListJobs(query).Select(job => new JobView(job, _scheduler.FindProgress(job.Id)))];
 
     public OperationResult CancelJob(long jobId) =>
-        _scheduler.Cancel(jobId) ? OperationResult.Ok("cancelling") : OperationResult.NotFound("no queued or running job with that id");
+        Audited(AuditActions.JobCancelled, $"job {jobId}", _scheduler.Cancel(jobId) ? OperationResult.Ok("cancelling") : OperationResult.NotFound("no queued or running job with that id"));
 
     public OperationResult ClearFinishedJobs()
     {
         var removed = _database.ClearFinishedJobs();
         _scheduler.ForgetFailures();
-        return OperationResult.Ok($"cleared {removed} finished job(s)");
+        return Audited(AuditActions.JobsCleared, "finished jobs", OperationResult.Ok($"cleared {removed} finished job(s)"));
     }
+
+    public IReadOnlyList<AuditEvent> ListEvents(ListQuery query) => _database.ListEvents(query);
+
+    public long CountEvents(string? filter = null) => _database.CountEvents(filter);
 
     public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
     {
@@ -93,7 +101,7 @@ internal sealed partial class CacheOperations
     {
         if (_database.DeleteArtifact(key) is not { } deleted)
         {
-            return OperationResult.NotFound("no such artifact");
+            return Audited(AuditActions.ArtifactDeleted, key, OperationResult.NotFound("no such artifact"));
         }
 
         if (!deleted.BlobStillUsed)
@@ -103,7 +111,7 @@ internal sealed partial class CacheOperations
         }
 
         LogDeleted(_logger, key, deleted.Digest.Hex, deleted.BlobStillUsed);
-        return OperationResult.Ok("deleted");
+        return Audited(AuditActions.ArtifactDeleted, key, OperationResult.Ok("deleted"));
     }
 
     /// <summary>Pre-seeds an artifact by URL, with the same rules as any fill.</summary>
@@ -114,7 +122,16 @@ internal sealed partial class CacheOperations
             return OperationResult.Invalid("enter a URL");
         }
 
-        return Enqueue(url.Trim());
+        var result = Enqueue(url.Trim());
+
+        // A URL that does not parse is recorded by its refusal only: its text may be anything, a secret included.
+        return Audited(AuditActions.UrlAdded, OriginUrl.TryParse(url.Trim(), out var origin, out _) ? origin.ToKey(_options.KeepQuery).Value : "(not a URL)", result);
+    }
+
+    private OperationResult Audited(string action, string subject, OperationResult result)
+    {
+        _audit.Record(action, subject, result.Message);
+        return result;
     }
 
     private OperationResult Enqueue(string originText)

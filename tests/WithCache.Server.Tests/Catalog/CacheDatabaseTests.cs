@@ -17,9 +17,9 @@ public sealed class CacheDatabaseTests : IDisposable
     {
         var database = Open();
 
-        Assert.Equal(3, database.UserVersion);
+        Assert.Equal(4, database.UserVersion);
         Assert.True(File.Exists(Path.Combine(_dir.Path, "cache.db")));
-        Assert.Equal(3, Open().UserVersion);
+        Assert.Equal(4, Open().UserVersion);
     }
 
     [Fact]
