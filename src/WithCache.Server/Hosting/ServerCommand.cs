@@ -12,25 +12,37 @@ namespace WithCache.Server.Hosting;
 /// </summary>
 internal static class ServerCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    // The range ServerOptions.MaxEvents validates, so a bad value is refused here with a message instead of at start-up.
+    private const int MinEvents = 100;
+    private const int MaxEvents = 10_000_000;
+    private const int DefaultEvents = 10_000;
+
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Environment.GetEnvironmentVariable, RunServerAsync);
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and <paramref name="environment"/> and hands the settings to <paramref name="run"/>:
+    /// the tests' seam, so they can read what a flag or a variable maps to without starting a server or touching the
+    /// process environment.
+    /// </summary>
+    internal static async Task<int> RunAsync(string[] args, Func<string, string?> environment, Func<Dictionary<string, string?>, Task<int>> run)
     {
         var dataDir = new Option<string>("--data-dir")
         {
             Description = "Folder for blobs, cache.db and keys (env WITHCACHE_DATA_DIR)",
             HelpName = "DIR",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("WITHCACHE_DATA_DIR") is { Length: > 0 } v ? v : "data",
+            DefaultValueFactory = _ => environment("WITHCACHE_DATA_DIR") is { Length: > 0 } v ? v : "data",
         };
         var port = new Option<int>("--port")
         {
             Description = "TCP port to listen on (env WITHCACHE_PORT)",
             CustomParser = r => ParseInt(r, r.Tokens[0].Value, "--port", 0, 65535, 3000),
-            DefaultValueFactory = r => ParseInt(r, Environment.GetEnvironmentVariable("WITHCACHE_PORT"), "WITHCACHE_PORT", 0, 65535, 3000),
+            DefaultValueFactory = r => ParseInt(r, environment("WITHCACHE_PORT"), "WITHCACHE_PORT", 0, 65535, 3000),
         };
         var bind = new Option<string>("--bind")
         {
             Description = "Address to listen on; * = all interfaces (env WITHCACHE_BIND)",
             HelpName = "ADDR",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("WITHCACHE_BIND") is { Length: > 0 } v ? v : "*",
+            DefaultValueFactory = _ => environment("WITHCACHE_BIND") is { Length: > 0 } v ? v : "*",
         };
         bind.Validators.Add(r =>
         {
@@ -45,42 +57,49 @@ internal static class ServerCommand
             Description = "Parallel downloads (env WITHCACHE_WORKERS)",
             HelpName = "N",
             CustomParser = r => ParseInt(r, r.Tokens[0].Value, "--workers", 1, 64, 4),
-            DefaultValueFactory = r => ParseInt(r, Environment.GetEnvironmentVariable("WITHCACHE_WORKERS"), "WITHCACHE_WORKERS", 1, 64, 4),
+            DefaultValueFactory = r => ParseInt(r, environment("WITHCACHE_WORKERS"), "WITHCACHE_WORKERS", 1, 64, 4),
         };
         var curate = new Option<bool>("--curate")
         {
             Description = "Do not fetch misses on their own; an operator approves them (env WITHCACHE_CURATE=1)",
-            DefaultValueFactory = _ => IsTrue("WITHCACHE_CURATE"),
+            DefaultValueFactory = _ => IsTrue(environment, "WITHCACHE_CURATE"),
         };
         var maxBytes = new Option<long?>("--max-bytes")
         {
             Description = "Cap on stored bytes, e.g. 500M, 50G, 1T (env WITHCACHE_MAX_BYTES); default: no cap",
             HelpName = "SIZE",
             CustomParser = r => ParseSize(r, r.Tokens.Count > 0 ? r.Tokens[0].Value : null),
-            DefaultValueFactory = r => ParseSize(r, Environment.GetEnvironmentVariable("WITHCACHE_MAX_BYTES")),
+            DefaultValueFactory = r => ParseSize(r, environment("WITHCACHE_MAX_BYTES")),
         };
         var keepQuery = new Option<bool>("--keep-query")
         {
             Description = "Make the query string part of the cache key (env WITHCACHE_KEEP_QUERY=1)",
-            DefaultValueFactory = _ => IsTrue("WITHCACHE_KEEP_QUERY"),
+            DefaultValueFactory = _ => IsTrue(environment, "WITHCACHE_KEEP_QUERY"),
         };
         var allowPrivate = new Option<bool>("--allow-private")
         {
             Description = "Allow fills from loopback, private and link-local addresses, e.g. a lab mirror (env WITHCACHE_ALLOW_PRIVATE=1)",
-            DefaultValueFactory = _ => IsTrue("WITHCACHE_ALLOW_PRIVATE"),
+            DefaultValueFactory = _ => IsTrue(environment, "WITHCACHE_ALLOW_PRIVATE"),
+        };
+        var maxEvents = new Option<int>("--max-events")
+        {
+            Description = "How many audit events the Events page keeps; the oldest are dropped beyond it (env WITHCACHE_MAX_EVENTS)",
+            HelpName = "N",
+            CustomParser = r => ParseInt(r, r.Tokens[0].Value, "--max-events", MinEvents, MaxEvents, DefaultEvents),
+            DefaultValueFactory = r => ParseInt(r, environment("WITHCACHE_MAX_EVENTS"), "WITHCACHE_MAX_EVENTS", MinEvents, MaxEvents, DefaultEvents),
         };
         var allowHost = new Option<string[]>("--allow-host")
         {
             Description = "Only fetch from hosts matching this glob, e.g. *.nvidia.com; repeatable (env WITHCACHE_ALLOW_HOSTS, comma-separated)",
             HelpName = "GLOB",
             AllowMultipleArgumentsPerToken = false,
-            DefaultValueFactory = _ => (Environment.GetEnvironmentVariable("WITHCACHE_ALLOW_HOSTS") ?? "")
+            DefaultValueFactory = _ => (environment("WITHCACHE_ALLOW_HOSTS") ?? "")
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
 
         var root = new RootCommand("withcache-server: the withcache cache-host. Keeps one copy of each HTTP artifact the lab asks for and serves it to the curl/wget shims.")
         {
-            dataDir, port, bind, workers, curate, maxBytes, keepQuery, allowPrivate, allowHost,
+            dataDir, port, bind, workers, curate, maxBytes, keepQuery, maxEvents, allowPrivate, allowHost,
         };
         root.SetAction(async (result, _) =>
         {
@@ -93,21 +112,19 @@ internal static class ServerCommand
                 [$"{ServerOptions.Section}:Curate"] = result.GetValue(curate) ? "true" : "false",
                 [$"{ServerOptions.Section}:MaxBytes"] = result.GetValue(maxBytes)?.ToString(CultureInfo.InvariantCulture),
                 [$"{ServerOptions.Section}:KeepQuery"] = result.GetValue(keepQuery) ? "true" : "false",
+                [$"{ServerOptions.Section}:MaxEvents"] = result.GetValue(maxEvents).ToString(CultureInfo.InvariantCulture),
                 ["Fetch:AllowPrivate"] = result.GetValue(allowPrivate) ? "true" : "false",
             };
             // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).
-            settings["Ui:AdminPassword"] = Environment.GetEnvironmentVariable("WITHCACHE_ADMIN_PASSWORD");
-            settings["Ui:SessionSecret"] = Environment.GetEnvironmentVariable("WITHCACHE_SESSION_SECRET");
+            settings["Ui:AdminPassword"] = environment("WITHCACHE_ADMIN_PASSWORD");
+            settings["Ui:SessionSecret"] = environment("WITHCACHE_SESSION_SECRET");
             var hosts = result.GetValue(allowHost) ?? [];
             for (var i = 0; i < hosts.Length; i++)
             {
                 settings[$"Fetch:AllowHosts:{i}"] = hosts[i];
             }
 
-            // The host handles SIGTERM/SIGINT itself (graceful drain for up to its shutdown timeout).
-            await using var app = ServerApp.Build(settings);
-            await app.RunAsync();
-            return 0;
+            return await run(settings);
         });
 
         var parsed = root.Parse(args);
@@ -125,6 +142,14 @@ internal static class ServerCommand
         // No termination handling by System.CommandLine: it would end the process about 2 s after SIGTERM, cutting
         // responses in flight that the host is still draining.
         return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    private static async Task<int> RunServerAsync(Dictionary<string, string?> settings)
+    {
+        // The host handles SIGTERM/SIGINT itself (graceful drain for up to its shutdown timeout).
+        await using var app = ServerApp.Build(settings);
+        await app.RunAsync();
+        return 0;
     }
 
     private static long? ParseSize(ArgumentResult result, string? text)
@@ -159,6 +184,6 @@ internal static class ServerCommand
         return fallback;
     }
 
-    private static bool IsTrue(string variable) =>
-        Environment.GetEnvironmentVariable(variable)?.Trim().ToUpperInvariant() is "1" or "TRUE" or "YES" or "ON";
+    private static bool IsTrue(Func<string, string?> environment, string variable) =>
+        environment(variable)?.Trim().ToUpperInvariant() is "1" or "TRUE" or "YES" or "ON";
 }

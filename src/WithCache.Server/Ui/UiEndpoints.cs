@@ -22,6 +22,7 @@ internal static class UiEndpoints
     private const string DownloadsPath = "/admin/downloads";
     private const string ArtifactsPath = "/admin/artifacts";
     private const string AddPath = "/admin/add";
+    private const string EventsPath = "/admin/events";
 
     /// <summary>How many keys one action accepts (a page of rows at most).</summary>
     private const int MaxKeysPerAction = ListState.MaxLimit;
@@ -51,6 +52,7 @@ internal static class UiEndpoints
         admin.MapPost("/artifacts/delete", DeleteArtifact);
         admin.MapGet("/add", Add);
         admin.MapPost("/add", AddFromUri);
+        admin.MapGet("/events", Events);
         return ui;
     }
 
@@ -239,6 +241,25 @@ internal static class UiEndpoints
 
         var query = flash.Fields().Concat(keep is null ? [] : [new KeyValuePair<string, string?>("url", keep)]);
         return TypedResults.LocalRedirect(AddPath + QueryString.Create(query).ToUriComponent());
+    }
+
+    // ---- events (the audit log) ----
+
+    private static RazorComponentResult<EventsPage> Events(HttpRequest request, CacheOperations operations, TimeProvider time) =>
+        Page<EventsPage>(LoadEvents(operations, ListState.Read(Query(request), []), time.GetUtcNow()));
+
+    private static EventsView LoadEvents(CacheOperations operations, ListState state, DateTimeOffset now)
+    {
+        var rows = operations.ListEvents(state.ToQuery());
+        var total = operations.CountEvents(state.Filter);
+        if (rows.Count == 0 && state.Offset > 0 && total > 0)
+        {
+            // A link to a deep page outlived its rows (the oldest are dropped beyond --max-events): show the last page.
+            state = state.AtOffset(state.LastOffset(total));
+            rows = operations.ListEvents(state.ToQuery());
+        }
+
+        return new EventsView(rows, total, state, now);
     }
 
     // ---- plumbing ----

@@ -40,12 +40,59 @@ public sealed class ServerCommandTests
     [InlineData("--port", "http")]
     [InlineData("--workers", "0")]
     [InlineData("--bind", "not-an-address")]
+    [InlineData("--max-events", "lots")]
+    [InlineData("--max-events", "99")]
+    [InlineData("--max-events", "10000001")]
+    [InlineData("--max-events", "-5")]
     [InlineData("--no-such-flag", "x")]
     public async Task RunAsync_BadValue_ExitsWith2(string flag, string value)
     {
         var exitCode = await ServerCommand.RunAsync([flag, value]);
 
         Assert.Equal(2, exitCode);
+    }
+
+    [Theory]
+    [InlineData("WITHCACHE_MAX_EVENTS", "lots")]
+    [InlineData("WITHCACHE_MAX_EVENTS", "50")]
+    [InlineData("WITHCACHE_WORKERS", "0")]
+    public async Task RunAsync_BadVariable_ExitsWith2WithoutRunning(string variable, string value)
+    {
+        var ran = false;
+
+        var exitCode = await ServerCommand.RunAsync([], name => name == variable ? value : null, _ =>
+        {
+            ran = true;
+            return Task.FromResult(0);
+        });
+
+        Assert.Equal(2, exitCode);
+        Assert.False(ran);
+    }
+
+    [Theory]
+    [InlineData(null, null, "10000")]
+    [InlineData("500", null, "500")]
+    [InlineData(null, "2500", "2500")]
+    [InlineData(" 2500 ", null, "2500")]
+    [InlineData("500", "2500", "500")]
+    [InlineData(null, "", "10000")]
+    public async Task RunAsync_MaxEventsFlagOrVariable_LandsInMaxEvents(string? flag, string? variable, string expected)
+    {
+        Dictionary<string, string?>? settings = null;
+
+        var exitCode = await ServerCommand.RunAsync(
+            flag is null ? [] : ["--max-events", flag],
+            name => name == "WITHCACHE_MAX_EVENTS" ? variable : null,
+            s =>
+            {
+                settings = s;
+                return Task.FromResult(0);
+            });
+
+        Assert.Equal(0, exitCode);
+        Assert.NotNull(settings);
+        Assert.Equal(expected, settings["WithCache:MaxEvents"]);
     }
 
     [Fact]

@@ -169,6 +169,16 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         await Expect(page.Locator("#flash.ok")).ToHaveTextAsync(Hostile + ": dismissed");
         await Expect(page.Locator("#no-rows")).ToBeVisibleAsync();
 
+        // The audit log shows the same key as its subject, and the filter box takes the markup as text too.
+        await page.GotoAsync("/admin/events");
+        var dismissed = page.Locator("#events tbody tr[data-action='miss.dismiss']");
+        await Expect(dismissed.Locator("td.subject")).ToHaveTextAsync(Hostile);
+        await Expect(dismissed.Locator("td.actor")).ToHaveTextAsync(new Regex("^anonymous \\("));
+        await page.GotoAsync("/admin/events?filter=" + Uri.EscapeDataString(Markup));
+        await Expect(page.Locator("#events tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".filtered code")).ToHaveTextAsync(Markup);
+        await BrowserFixture.ScreenshotAsync(page, "xss-events");
+
         Assert.Equal(0, await page.Locator("script:not([src])").CountAsync());
         Assert.Equal(0, await page.Locator("img").CountAsync());
         Assert.Empty(watch.Dialogs);
@@ -240,6 +250,19 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         await page.ClickAsync("#add-submit");
         await Expect(page.Locator("#flash.error")).ToContainTextAsync("http");
         await Expect(page.Locator("#add-url")).ToHaveValueAsync("ftp://mirror.example/pub/x.iso");
+
+        // Events: everything above, newest first, filtered with the GET form.
+        await NavigateAsync(page, "Events");
+        var events = page.Locator("#events tbody tr");
+        await Expect(events.First).ToHaveAttributeAsync("data-action", "url.add");
+        await Expect(events.First.Locator("td.detail")).ToContainTextAsync("http");
+        await page.FillAsync("form.filter input[type=search]", "artifact.delete");
+        await page.ClickAsync("form.filter button");
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/events\\?filter=artifact.delete$"));
+        await Expect(events).ToHaveCountAsync(1);
+        await Expect(events.Locator("td.subject")).ToHaveTextAsync(a);
+        await Expect(events.Locator("td.actor")).ToHaveTextAsync(new Regex("^operator \\("));
+        await Expect(events.Locator("td.detail")).ToHaveTextAsync("deleted");
         Assert.Empty(watch.Dialogs);
     }
 
@@ -420,11 +443,22 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         await Expect(page.Locator("#misses tbody tr")).ToHaveCountAsync(2);
         await BrowserFixture.ScreenshotAsync(page, "busy-misses");
 
+        // Events: the cancel above by the operator, and the fills' outcomes by the system.
+        await NavigateAsync(page, "Events");
+        var cancel = page.Locator("#events tbody tr[data-action='job.cancel']");
+        await Expect(cancel.Locator("td.subject")).ToHaveTextAsync($"job {cancelledJob.Job.Id}");
+        await Expect(cancel.Locator("td.actor")).ToHaveTextAsync(new Regex("^operator \\("));
+        await Expect(page.Locator("#events tbody tr[data-action='fill.completed']")).ToHaveCountAsync(finished.Length);
+        await Expect(page.Locator("#events tbody tr[data-action='fill.failed'] td.detail")).ToContainTextAsync("404");
+        await Expect(page.Locator("#events time").First).ToHaveAttributeAsync("title", new Regex(" UTC$"));
+        await BrowserFixture.ScreenshotAsync(page, "busy-events");
+
         // Phone width: every page fits the screen (wide tables scroll inside their own box).
         await using var phoneContext = await _browser.NewContextAsync(server.BaseUrl, width: 390, height: 844);
         var phone = await phoneContext.NewPageAsync();
+        var phoneWatch = PageWatch.Attach(phone, acceptDialogs: false);
         await LogInAsync(phone);
-        foreach (var (path, name) in new[] { ("/admin/misses", "misses"), ("/admin/downloads", "downloads"), ("/admin/artifacts", "artifacts"), ("/admin/add", "add") })
+        foreach (var (path, name) in new[] { ("/admin/misses", "misses"), ("/admin/downloads", "downloads"), ("/admin/artifacts", "artifacts"), ("/admin/add", "add"), ("/admin/events", "events") })
         {
             await phone.GotoAsync(path);
             await Expect(phone.Locator("main#page h1")).ToBeVisibleAsync();
@@ -438,6 +472,7 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         await Expect(page.Locator("#open-warning")).ToHaveCountAsync(0);
         Assert.Empty(watch.Dialogs);
         Assert.Empty(watch.PolicyViolations);
+        Assert.Empty(phoneWatch.PolicyViolations);
     }
 
     private Task<ServerHost> StartServerAsync(bool curate, bool password, Action<Dictionary<string, string?>>? configure = null) =>
