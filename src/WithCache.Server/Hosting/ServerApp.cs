@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using WithCache.Server.Api;
 using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
@@ -53,6 +54,8 @@ internal static partial class ServerApp
         var dataDir = Path.GetFullPath(builder.Configuration[$"{ServerOptions.Section}:DataDir"] ?? "data");
         services.AddOperatorAuth(dataDir, builder.Configuration[$"{UiOptions.Section}:SessionSecret"]);
         services.AddRazorComponents();
+        services.AddProblemDetails();
+        services.AddApiDocument();
         services.AddHostedService<StartupReconciler>();
         services.AddHostedService<DownloadWorker>();
         services.AddHostedService<CounterFlushWorker>();
@@ -95,9 +98,14 @@ internal static partial class ServerApp
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
+
+        // An API error the framework answers with an empty body (malformed JSON, 405, 415) gets a problem details body.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(ApiEndpoints.Prefix), api => api.UseStatusCodePages());
         app.MapReadPath();
         app.MapOperatorAuth();
         app.MapUi();
+        app.MapApi();
+        app.MapOpenApi(ApiDocument.Path);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => LogStarted(app));
