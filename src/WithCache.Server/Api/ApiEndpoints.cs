@@ -30,33 +30,43 @@ internal static class ApiEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         api.MapGet("/artifacts", ListArtifacts)
+            .WithTags("Artifacts")
             .WithSummary("List cached artifacts")
             .WithDescription("sort: fetched (default), hits, size or key.");
         api.MapPost("/artifacts", AddUrl)
+            .WithTags("Artifacts")
             .WithSummary("Download a URL into the cache now")
             .WithDescription("The same rules as any fill; subject is the key it will be stored under.");
         api.MapPost("/artifacts/delete", DeleteArtifact)
+            .WithTags("Artifacts")
             .WithSummary("Delete a cached artifact")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/misses", ListMisses)
+            .WithTags("Misses")
             .WithSummary("List misses")
             .WithDescription("sort: last (default), count, first or key.");
         api.MapPost("/misses/approve", ApproveMiss)
+            .WithTags("Misses")
             .WithSummary("Approve a miss: queue its download")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/misses/dismiss", DismissMiss)
+            .WithTags("Misses")
             .WithSummary("Dismiss a miss")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/jobs", ListJobs)
+            .WithTags("Jobs")
             .WithSummary("List download jobs")
             .WithDescription("sort: state (default: running, then queued, then the rest, newest first) or id. total is not counted; more says whether a next page exists.");
         api.MapGet("/jobs/{id:long}", GetJob)
+            .WithTags("Jobs")
             .WithSummary("One download job")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/jobs/{id:long}/cancel", CancelJob)
+            .WithTags("Jobs")
             .WithSummary("Cancel a queued or running job")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/events", ListEvents)
+            .WithTags("Events")
             .WithSummary("List audit events, newest first")
             .WithDescription("filter matches actor, action or subject; sort and order are not taken.");
         return api;
