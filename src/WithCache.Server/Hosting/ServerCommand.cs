@@ -98,7 +98,7 @@ internal static class ServerCommand
             // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).
             settings["Ui:AdminPassword"] = Environment.GetEnvironmentVariable("WITHCACHE_ADMIN_PASSWORD");
             settings["Ui:SessionSecret"] = Environment.GetEnvironmentVariable("WITHCACHE_SESSION_SECRET");
-            settings["Api:Token"] = Environment.GetEnvironmentVariable("WITHCACHE_API_TOKEN");
+            settings["Api:Token"] = Environment.GetEnvironmentVariable("WITHCACHE_API_TOKEN") is { Length: > 0 } apiToken ? apiToken : null;
             var hosts = result.GetValue(allowHost) ?? [];
             for (var i = 0; i < hosts.Length; i++)
             {

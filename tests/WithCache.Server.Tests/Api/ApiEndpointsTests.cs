@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using WithCache.Server.Tests.TestSupport;
 
@@ -153,11 +151,10 @@ public sealed class ApiEndpointsTests : IAsyncLifetime
         await using var server = await StartAsync();
         using var api = new ApiClient(server.BaseUrl, EnvToken);
 
-        using var response = await api.Http.GetAsync(path);
-        var problem = await ApiClient.ReadAsync(response);
+        var (status, mediaType, problem) = await api.SendAsync("GET", path, null);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("application/problem+json", mediaType);
         Assert.Equal(400, problem.GetProperty("status").GetInt32());
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
     }
@@ -175,17 +172,11 @@ public sealed class ApiEndpointsTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         using var api = new ApiClient(server.BaseUrl, EnvToken);
-        using var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        }
 
-        using var response = await api.Http.SendAsync(request);
-        var problem = await ApiClient.ReadAsync(response);
+        var (status, mediaType, problem) = await api.SendAsync(method, path, json);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("application/problem+json", mediaType);
         Assert.Equal(400, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
     }
@@ -201,17 +192,11 @@ public sealed class ApiEndpointsTests : IAsyncLifetime
     {
         await using var server = await StartAsync();
         using var api = new ApiClient(server.BaseUrl, EnvToken);
-        using var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        }
 
-        using var response = await api.Http.SendAsync(request);
-        var problem = await ApiClient.ReadAsync(response);
+        var (status, mediaType, problem) = await api.SendAsync(method, path, json);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("application/problem+json", mediaType);
         Assert.Equal(404, problem.GetProperty("status").GetInt32());
     }
 

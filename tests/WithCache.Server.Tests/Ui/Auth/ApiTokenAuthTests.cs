@@ -1,11 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WithCache.Server.Audit;
 using WithCache.Server.Catalog;
@@ -28,7 +25,7 @@ public sealed partial class ApiTokenAuthTests : IDisposable
     {
         await using var server = await StartAsync();
         using var api = new ApiClient(server.BaseUrl, token: null);
-        var routes = ApiRoutes(server);
+        var routes = ApiClient.Routes(server).Select(r => (r.Method, Path: r.Pattern.Replace("{id:long}", "1", StringComparison.Ordinal))).ToList();
         Assert.True(routes.Count >= 10, string.Join(", ", routes));
 
         foreach (var (method, path) in routes)
@@ -244,26 +241,6 @@ public sealed partial class ApiTokenAuthTests : IDisposable
         }
 
         return rows;
-    }
-
-    private static List<(string Method, string Path)> ApiRoutes(ServerHost server)
-    {
-        var routes = new List<(string, string)>();
-        foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
-        {
-            var pattern = "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/');
-            if (!pattern.StartsWith("/api/v1/", StringComparison.Ordinal) || pattern == "/api/v1/openapi.json")
-            {
-                continue;
-            }
-
-            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
-            {
-                routes.Add((method, pattern.Replace("{id:long}", "1", StringComparison.Ordinal)));
-            }
-        }
-
-        return routes;
     }
 
     [GeneratedRegex("id=\"new-token-value\" value=\"([^\"]+)\"")]
