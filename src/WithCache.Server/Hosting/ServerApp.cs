@@ -36,6 +36,9 @@ internal static partial class ServerApp
         // Request logs would carry tokens, and a token is the origin URL with any signed query in it.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        // The base authentication handler logs every API challenge at Information; the handler's own warning names the address.
+        builder.Logging.AddFilter(typeof(ApiTokenHandler).FullName, LogLevel.Warning);
+
         var services = builder.Services;
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FetchOptions>().BindConfiguration("Fetch").PostConfigure<IOptions<ServerOptions>>((fetch, server) =>
