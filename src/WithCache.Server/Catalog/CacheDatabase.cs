@@ -463,12 +463,17 @@ internal sealed partial class CacheDatabase
         return reader.Read() ? ReadJob(reader) : null;
     }
 
+    /// <summary>Jobs by id (creation order) when sorted by "id"; otherwise running, then queued, then the rest, each newest first.</summary>
     public IReadOnlyList<JobRecord> ListJobs(ListQuery query)
     {
+        var direction = query.Ascending ? "ASC" : "DESC";
+        var order = query.Sort == "id"
+            ? $"id {direction}"
+            : $"CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id {direction}";
         using var connection = Open();
-        using var command = Command(connection, JobColumns + """
+        using var command = Command(connection, JobColumns + $"""
              WHERE ($filter IS NULL OR instr(key, $filter) > 0)
-             ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id DESC LIMIT $limit OFFSET $offset
+             ORDER BY {order} LIMIT $limit OFFSET $offset
             """, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
         return ReadAll(command, ReadJob);
     }

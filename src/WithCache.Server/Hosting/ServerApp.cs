@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using WithCache.Server.Api;
 using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
@@ -35,6 +36,9 @@ internal static partial class ServerApp
         // Request logs would carry tokens, and a token is the origin URL with any signed query in it.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        // The base authentication handler logs every API challenge at Information; the handler's own warning names the address.
+        builder.Logging.AddFilter(typeof(ApiTokenHandler).FullName, LogLevel.Warning);
+
         var services = builder.Services;
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FetchOptions>().BindConfiguration("Fetch").PostConfigure<IOptions<ServerOptions>>((fetch, server) =>
@@ -53,6 +57,8 @@ internal static partial class ServerApp
         var dataDir = Path.GetFullPath(builder.Configuration[$"{ServerOptions.Section}:DataDir"] ?? "data");
         services.AddOperatorAuth(dataDir, builder.Configuration[$"{UiOptions.Section}:SessionSecret"]);
         services.AddRazorComponents();
+        services.AddProblemDetails();
+        services.AddApiDocument();
         services.AddHostedService<StartupReconciler>();
         services.AddHostedService<DownloadWorker>();
         services.AddHostedService<CounterFlushWorker>();
@@ -95,9 +101,14 @@ internal static partial class ServerApp
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
+
+        // An API error the framework answers with an empty body (malformed JSON, 405, 415) gets a problem details body.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(ApiEndpoints.Prefix), api => api.UseStatusCodePages());
         app.MapReadPath();
         app.MapOperatorAuth();
         app.MapUi();
+        app.MapApi();
+        app.MapOpenApi(ApiDocument.Path);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => LogStarted(app));

@@ -118,6 +118,7 @@ internal static class ServerCommand
             // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).
             settings["Ui:AdminPassword"] = environment("WITHCACHE_ADMIN_PASSWORD");
             settings["Ui:SessionSecret"] = environment("WITHCACHE_SESSION_SECRET");
+            settings["Api:Token"] = environment("WITHCACHE_API_TOKEN") is { Length: > 0 } apiToken ? apiToken : null;
             var hosts = result.GetValue(allowHost) ?? [];
             for (var i = 0; i < hosts.Length; i++)
             {

@@ -74,6 +74,9 @@ internal sealed partial class CacheOperations
     public IReadOnlyList<JobView> ListJobs(ListQuery query) =>
         [.. _database.ListJobs(query).Select(job => new JobView(job, _scheduler.FindProgress(job.Id)))];
 
+    public JobView? FindJob(long jobId) =>
+        _database.FindJob(jobId) is { } job ? new JobView(job, _scheduler.FindProgress(job.Id)) : null;
+
     public OperationResult CancelJob(long jobId) =>
         Audited(AuditActions.JobCancelled, $"job {jobId}", _scheduler.Cancel(jobId) ? OperationResult.Ok("cancelling") : OperationResult.NotFound("no queued or running job with that id"));
 
@@ -125,8 +128,12 @@ internal sealed partial class CacheOperations
         var result = Enqueue(url.Trim());
 
         // A URL that does not parse is recorded by its refusal only: its text may be anything, a secret included.
-        return Audited(AuditActions.UrlAdded, OriginUrl.TryParse(url.Trim(), out var origin, out _) ? origin.ToKey(_options.KeepQuery).Value : "(not a URL)", result);
+        return Audited(AuditActions.UrlAdded, FindKey(url) ?? "(not a URL)", result);
     }
+
+    /// <summary>The cache key a URL is stored under; null when it is not an http(s) URL the cache takes.</summary>
+    public string? FindKey(string? url) =>
+        url is not null && OriginUrl.TryParse(url.Trim(), out var origin, out _) ? origin.ToKey(_options.KeepQuery).Value : null;
 
     private OperationResult Audited(string action, string subject, OperationResult result)
     {

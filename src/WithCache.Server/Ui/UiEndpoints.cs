@@ -16,7 +16,7 @@ namespace WithCache.Server.Ui;
 /// (which sends <c>HX-Request</c>) gets the page itself with the flash message, and swaps its <c>#page</c> in.
 /// A list page only ever asks for one page of rows and their count.
 /// </summary>
-internal static class UiEndpoints
+internal static partial class UiEndpoints
 {
     private const string MissesPath = "/admin/misses";
     private const string DownloadsPath = "/admin/downloads";
@@ -53,6 +53,7 @@ internal static class UiEndpoints
         admin.MapGet("/add", Add);
         admin.MapPost("/add", AddFromUri);
         admin.MapGet("/events", Events);
+        MapTokens(admin);
         return ui;
     }
 

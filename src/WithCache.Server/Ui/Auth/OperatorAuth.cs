@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using WithCache.Server.Api;
 using WithCache.Server.Catalog;
 
 namespace WithCache.Server.Ui.Auth;
@@ -16,11 +17,13 @@ namespace WithCache.Server.Ui.Auth;
 /// <summary>
 /// The operator login: ASP.NET Core cookie authentication over Data Protection (keys in the data dir, so a restart
 /// keeps sessions), a server-side session row per login (so logout revokes it, even for a copied cookie),
-/// antiforgery on every unsafe request of the UI, and a per-address rate limit on login attempts.
+/// antiforgery on every unsafe request of the UI, and a per-address rate limit on login attempts. Next to it, the
+/// JSON API's bearer-token scheme (<see cref="ApiTokenHandler"/>), which only the API's policy uses.
 /// </summary>
 internal static partial class OperatorAuth
 {
     public const string Policy = "operator";
+    public const string ApiPolicy = "api";
     public const string LoginRateLimit = "login";
     public const string AntiforgeryHeader = "RequestVerificationToken";
     private const string SessionClaim = "withcache:session";
@@ -30,6 +33,9 @@ internal static partial class OperatorAuth
         services.AddOptions<UiOptions>().BindConfiguration(UiOptions.Section);
         services.AddSingleton<UiAccess>();
         services.AddSingleton<IAuthorizationHandler, OperatorAuthorizationHandler>();
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiTokens>();
+        services.AddSingleton<FailedAuthLimiter>();
 
         var protection = services.AddDataProtection().SetApplicationName("withcache");
         if (string.IsNullOrEmpty(sessionSecret))
@@ -55,10 +61,16 @@ internal static partial class OperatorAuth
             options.SlidingExpiration = true;
             options.Events.OnValidatePrincipal = ValidateSessionAsync;
             options.Events.OnRedirectToLogin = RedirectToLoginAsync;
-        });
+        }).AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, configureOptions: null);
         services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
             .Configure<IOptions<UiOptions>>((cookie, ui) => cookie.ExpireTimeSpan = ui.Value.SessionLifetime);
-        services.AddAuthorization(options => options.AddPolicy(Policy, policy => policy.AddRequirements(new OperatorRequirement())));
+        services.AddAuthorization(options =>
+        {
+            options.AddPolicy(Policy, policy => policy.AddRequirements(new OperatorRequirement()));
+
+            // The API authenticates with its bearer scheme alone, also when the UI is open or a session cookie is sent.
+            options.AddPolicy(ApiPolicy, policy => policy.AddAuthenticationSchemes(ApiTokenHandler.SchemeName).RequireAuthenticatedUser());
+        });
         services.AddAntiforgery(options =>
         {
             options.HeaderName = AntiforgeryHeader;
