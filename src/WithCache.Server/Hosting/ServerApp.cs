@@ -4,6 +4,7 @@ using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Downloads;
+using WithCache.Server.Observability;
 using WithCache.Server.Operations;
 using WithCache.Server.ReadPath;
 using WithCache.Server.Ui;
@@ -49,6 +50,8 @@ internal static partial class ServerApp
         services.AddSingleton<CacheOperations>();
         services.AddHttpContextAccessor();
         services.AddSingleton<AuditLog>();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section);
+        services.AddSingleton<ServerMetrics>();
         services.AddOriginFetching();
         var dataDir = Path.GetFullPath(builder.Configuration[$"{ServerOptions.Section}:DataDir"] ?? "data");
         services.AddOperatorAuth(dataDir, builder.Configuration[$"{UiOptions.Section}:SessionSecret"]);
@@ -85,6 +88,7 @@ internal static partial class ServerApp
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseMiddleware<RequestTelemetry>();
         app.Use(SecurityHeaders.ApplyAsync);
         app.UseWhen(context => !ReadPathEndpoints.IsReadPath(context.Request.Path), rest =>
         {
@@ -98,6 +102,7 @@ internal static partial class ServerApp
         app.MapReadPath();
         app.MapOperatorAuth();
         app.MapUi();
+        app.MapMetrics();
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => LogStarted(app));

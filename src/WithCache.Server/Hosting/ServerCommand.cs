@@ -98,6 +98,7 @@ internal static class ServerCommand
             // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).
             settings["Ui:AdminPassword"] = Environment.GetEnvironmentVariable("WITHCACHE_ADMIN_PASSWORD");
             settings["Ui:SessionSecret"] = Environment.GetEnvironmentVariable("WITHCACHE_SESSION_SECRET");
+            settings["Metrics:Token"] = Environment.GetEnvironmentVariable("WITHCACHE_METRICS_TOKEN");
             var hosts = result.GetValue(allowHost) ?? [];
             for (var i = 0; i < hosts.Length; i++)
             {
