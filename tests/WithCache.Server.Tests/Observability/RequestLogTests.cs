@@ -25,9 +25,9 @@ public sealed class RequestLogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Hit_LogsOneLineWithRouteKindStatusAndBytes_AndNoUrlOrToken()
+    public async Task Hit_AtDebug_LogsOneLineWithRouteKindStatusAndBytes_AndNoUrlOrToken()
     {
-        await using var server = await StartAsync("Information");
+        await using var server = await StartAsync("Debug");
         var body = TestData.Bytes(2048);
         var origin = _origin.Add("/private/firmware.bin", body) + "?X-Amz-Signature=" + Signature;
         await server.MissAsync(origin);
@@ -46,7 +46,7 @@ public sealed class RequestLogTests : IAsyncLifetime
         await Poll.UntilAsync(() => RequestLines().Any(l => l.Contains("GET healthz", StringComparison.Ordinal)), "the healthz line");
         var lines = RequestLines();
         Assert.Contains(lines, l => l.Contains("GET fetch - 404 ", StringComparison.Ordinal));
-        Assert.Single(lines, l => l.Contains("GET fetch - 200 2048 bytes ", StringComparison.Ordinal) && l.StartsWith("Information ", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.Contains("GET fetch - 200 2048 bytes ", StringComparison.Ordinal) && l.StartsWith("Debug ", StringComparison.Ordinal));
         var token = path.Split('/')[2];
         Assert.All(lines, l =>
         {
@@ -68,6 +68,23 @@ public sealed class RequestLogTests : IAsyncLifetime
 
         await Poll.UntilAsync(() => RequestLines().Any(l => l.Contains("GET ui /login 200 ", StringComparison.Ordinal)), "the login line");
         Assert.DoesNotContain(RequestLines(), l => l.Contains("returnUrl", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReadPath_AtInformation_IsNotLoggedButScrapeIs()
+    {
+        await using var server = await StartAsync("Information");
+        var origin = _origin.Add("/busy.bin", TestData.Bytes(10));
+
+        (await server.WaitForHitAsync(origin)).Dispose();
+        using (await server.Client.GetAsync("/healthz"))
+        {
+        }
+
+        await MetricsScrape.TakeAsync(server);
+
+        await Poll.UntilAsync(() => RequestLines().Any(l => l.Contains("GET metrics - 200 ", StringComparison.Ordinal)), "the metrics line");
+        Assert.Single(RequestLines());
     }
 
     [Fact]

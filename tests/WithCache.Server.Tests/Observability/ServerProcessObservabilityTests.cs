@@ -36,9 +36,23 @@ public sealed class ServerProcessObservabilityTests : IDisposable
     }
 
     [Fact]
-    public async Task Default_RequestLog_WritesALinePerRequest()
+    public async Task Default_RequestLog_WritesScrapesButNotReadPath()
     {
         await using var server = await ServerProcess.StartAsync(_dir.Path);
+
+        using var health = await server.Client.GetAsync("/healthz");
+        using var scrape = await MetricsScrape.RequestAsync(server.Client, authorization: null);
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        await Poll.UntilAsync(() => server.Output.Contains(RequestLine + " GET metrics - 200 ", StringComparison.Ordinal), "the metrics request line");
+        Assert.DoesNotContain(RequestLine + " GET healthz", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Environment_RequestLogDebug_AddsReadPathLines()
+    {
+        await using var server = await ServerProcess.StartAsync(_dir.Path, new Dictionary<string, string> { ["Logging__LogLevel__WithCache.Requests"] = "Debug" });
 
         using var health = await server.Client.GetAsync("/healthz");
 
