@@ -42,6 +42,11 @@ internal sealed partial class DownloadScheduler
 
     public ChannelReader<DownloadRequest> Reader => _queue.Reader;
 
+    /// <summary>Fills waiting in the queue (some may have been cancelled meanwhile; a worker skips those).</summary>
+    public int QueuedCount => _queue.Reader.Count;
+
+    public int RunningCount => _running.Count;
+
     public JobProgress? FindProgress(long jobId) => _progress.GetValueOrDefault(jobId);
 
     public bool IsActive(CacheKey key) => _activeByKey.ContainsKey(key.Value);

@@ -3,6 +3,7 @@ using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Hosting;
+using WithCache.Server.Observability;
 using WithCache.Server.ReadPath;
 
 namespace WithCache.Server.Downloads;
@@ -22,6 +23,7 @@ internal sealed partial class DownloadWorker : BackgroundService
     private readonly CapacityLedger _capacity;
     private readonly RequestCounters _counters;
     private readonly AuditLog _audit;
+    private readonly ServerMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly ILogger<DownloadWorker> _logger;
@@ -34,6 +36,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         CapacityLedger capacity,
         RequestCounters counters,
         AuditLog audit,
+        ServerMetrics metrics,
         TimeProvider time,
         IOptions<ServerOptions> options,
         ILogger<DownloadWorker> logger)
@@ -45,6 +48,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         _capacity = capacity;
         _counters = counters;
         _audit = audit;
+        _metrics = metrics;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -85,6 +89,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         }
 
         using var cancellation = _scheduler.BeginRun(request.JobId, stoppingToken);
+        var started = _time.GetTimestamp();
         var resumable = request.TempFile is { } name ? _blobs.FindTempPath(name) : null;
         var temp = resumable ?? _blobs.CreateTempPath();
         var resumeFrom = resumable is null ? null : request.ResumeFrom;
@@ -112,6 +117,11 @@ internal sealed partial class DownloadWorker : BackgroundService
             {
                 var refusal = Commit(request, temp, ContentDigest.Parse(hex), result.Length);
                 completed = refusal is null;
+                if (completed)
+                {
+                    _metrics.CountFill(DownloadOutcome.Completed, result.Length, _time.GetElapsedTime(started));
+                }
+
                 failure = refusal is null ? null : (JobState.Failed, refusal, DownloadOutcome.CacheFull);
             }
             else
@@ -142,6 +152,7 @@ internal sealed partial class DownloadWorker : BackgroundService
             {
                 _database.FinishJob(request.JobId, end.State, end.Reason, permanent, _time.GetUtcNow());
                 LogFailed(_logger, request.JobId, request.Key.Value, end.Outcome, end.Reason);
+                _metrics.CountFill(end.Outcome, 0, _time.GetElapsedTime(started));
                 _audit.Record(AuditLog.System, end.State == JobState.Cancelled ? AuditActions.FillCancelled : AuditActions.FillFailed, request.Key.Value, $"job {request.JobId}: {end.Reason}");
             }
 

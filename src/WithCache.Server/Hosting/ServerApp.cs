@@ -5,6 +5,7 @@ using WithCache.Server.Audit;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Downloads;
+using WithCache.Server.Observability;
 using WithCache.Server.Operations;
 using WithCache.Server.ReadPath;
 using WithCache.Server.Ui;
@@ -53,6 +54,8 @@ internal static partial class ServerApp
         services.AddSingleton<CacheOperations>();
         services.AddHttpContextAccessor();
         services.AddSingleton<AuditLog>();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section);
+        services.AddSingleton<ServerMetrics>();
         services.AddOriginFetching();
         var dataDir = Path.GetFullPath(builder.Configuration[$"{ServerOptions.Section}:DataDir"] ?? "data");
         services.AddOperatorAuth(dataDir, builder.Configuration[$"{UiOptions.Section}:SessionSecret"]);
@@ -91,6 +94,7 @@ internal static partial class ServerApp
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseMiddleware<RequestTelemetry>();
         app.Use(SecurityHeaders.ApplyAsync);
         app.UseWhen(context => !ReadPathEndpoints.IsReadPath(context.Request.Path), rest =>
         {
@@ -109,6 +113,7 @@ internal static partial class ServerApp
         app.MapUi();
         app.MapApi();
         app.MapOpenApi(ApiDocument.Path);
+        app.MapMetrics();
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => LogStarted(app));

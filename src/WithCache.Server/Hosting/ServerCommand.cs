@@ -119,6 +119,7 @@ internal static class ServerCommand
             settings["Ui:AdminPassword"] = environment("WITHCACHE_ADMIN_PASSWORD");
             settings["Ui:SessionSecret"] = environment("WITHCACHE_SESSION_SECRET");
             settings["Api:Token"] = environment("WITHCACHE_API_TOKEN") is { Length: > 0 } apiToken ? apiToken : null;
+            settings["Metrics:Token"] = environment("WITHCACHE_METRICS_TOKEN") is { Length: > 0 } metricsToken ? metricsToken : null;
             var hosts = result.GetValue(allowHost) ?? [];
             for (var i = 0; i < hosts.Length; i++)
             {

@@ -16,7 +16,7 @@ namespace WithCache.Server.ReadPath;
 /// </summary>
 internal static partial class ReadPathEndpoints
 {
-    private const string StateHeader = "X-WithCache";
+    public const string StateHeader = "X-WithCache";
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
     /// <summary>True for the paths this group answers; the static-file look-up and the thread-pool hop skip them.</summary>
