@@ -37,6 +37,19 @@ public sealed class ApiDocumentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServedDocument_ReadsAsOpenApiWithoutErrorsAndPassesTheDefaultRules()
+    {
+        var json = await _server.Client.GetStringAsync("/api/v1/openapi.json");
+
+        var read = Microsoft.OpenApi.OpenApiDocument.Parse(json, "json");
+
+        Assert.Empty(read.Diagnostic?.Errors ?? []);
+        var document = Assert.IsType<Microsoft.OpenApi.OpenApiDocument>(read.Document);
+        Assert.Empty(Microsoft.OpenApi.OpenApiElementExtensions.Validate(document, Microsoft.OpenApi.ValidationRuleSet.GetDefaultRuleSet()) ?? []);
+        Assert.NotEmpty(document.Paths);
+    }
+
+    [Fact]
     public async Task EveryApiRoute_InTheDocument_AndNothingElse()
     {
         using var document = JsonDocument.Parse(await _server.Client.GetStringAsync("/api/v1/openapi.json"));
