@@ -92,6 +92,7 @@ internal sealed partial class CacheDatabase
 
     private readonly string _connectionString;
     private readonly Lock _writeLock = new();
+    private readonly int _maxJobs;
 
     // The hit path's look-up, kept in memory: every write that changes an artifact row goes through this class
     // and drops its entry. Only found rows are kept, so a client spraying unknown URLs cannot grow it.
@@ -99,6 +100,7 @@ internal sealed partial class CacheDatabase
 
     public CacheDatabase(IOptions<ServerOptions> options)
     {
+        _maxJobs = options.Value.MaxJobs;
         var dataDir = Path.GetFullPath(options.Value.DataDir);
         Directory.CreateDirectory(dataDir);
         _connectionString = new SqliteConnectionStringBuilder
@@ -213,6 +215,7 @@ internal sealed partial class CacheDatabase
                     temp_file = NULL, validator = NULL
                 WHERE id = $id
                 """, ("$id", jobId), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
+            PruneFinishedJobs(connection, transaction);
             transaction.Commit();
         }
     }
@@ -452,8 +455,17 @@ internal sealed partial class CacheDatabase
                     temp_file = NULL, validator = NULL
                 WHERE id = $id AND state IN ('queued', 'running')
                 """, ("$id", id), ("$state", StateText(state)), ("$reason", reason), ("$permanent", permanent ? 1 : 0), ("$now", now.ToUnixTimeMilliseconds()));
+            PruneFinishedJobs(connection, null);
         }
     }
+
+    /// <summary>
+    /// Keeps the jobs table to about <see cref="ServerOptions.MaxJobs"/> rows: finished jobs older than the newest
+    /// that many go (a miss of every distinct URL would otherwise grow it without end). Queued and running jobs stay.
+    /// </summary>
+    private void PruneFinishedJobs(SqliteConnection connection, SqliteTransaction? transaction) =>
+        Execute(connection, transaction,
+            "DELETE FROM jobs WHERE id <= (SELECT max(id) FROM jobs) - $cap AND state NOT IN ('queued', 'running')", ("$cap", _maxJobs));
 
     public JobRecord? FindJob(long id)
     {

@@ -53,9 +53,10 @@ internal sealed partial class DownloadScheduler
 
     /// <summary>
     /// Queues a fill of <paramref name="key"/> from <paramref name="origin"/>. An operator's request ignores the
-    /// back-off of a key that failed for good (it is the "retry"); a miss does not.
+    /// back-off of a key that failed for good (it is the "retry"); a miss does not. <paramref name="admit"/>, when
+    /// given, is asked only when a new job would be created (joining a fill in progress costs nothing).
     /// </summary>
-    public (EnqueueOutcome Outcome, string? Reason) Enqueue(CacheKey key, OriginUrl origin, bool byOperator)
+    public (EnqueueOutcome Outcome, string? Reason) Enqueue(CacheKey key, OriginUrl origin, bool byOperator, Func<bool>? admit = null)
     {
         if (_policy.Check(origin) is { } refusal)
         {
@@ -78,6 +79,12 @@ internal sealed partial class DownloadScheduler
         {
             _activeByKey.TryRemove(key.Value, out _);
             return (EnqueueOutcome.AlreadyCached, null);
+        }
+
+        if (admit is not null && !admit())
+        {
+            _activeByKey.TryRemove(key.Value, out _);
+            return (EnqueueOutcome.Throttled, "too many new downloads asked for from this address; try again in a minute");
         }
 
         var jobId = _database.CreateJob(key.Value, origin.Text, now);

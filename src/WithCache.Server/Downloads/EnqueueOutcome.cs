@@ -19,4 +19,7 @@ internal enum EnqueueOutcome
 
     /// <summary>Too many jobs are waiting; the miss stays counted and a later one queues it.</summary>
     QueueFull,
+
+    /// <summary>The asking client has started its allowance of new fills for now (see AutoFillLimiter).</summary>
+    Throttled,
 }

@@ -50,6 +50,7 @@ internal static partial class ServerApp
         services.AddSingleton<CapacityLedger>();
         services.AddSingleton<RequestCounters>();
         services.AddSingleton<DownloadScheduler>();
+        services.AddSingleton<AutoFillLimiter>();
         services.AddSingleton<ReadPathServices>();
         services.AddSingleton<CacheOperations>();
         services.AddHttpContextAccessor();

@@ -16,6 +16,7 @@ internal static class ServerCommand
     private const int MinEvents = 100;
     private const int MaxEvents = 10_000_000;
     private const int DefaultEvents = 10_000;
+    private const int DefaultAutoFills = 120;
 
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Environment.GetEnvironmentVariable, RunServerAsync);
 
@@ -88,6 +89,13 @@ internal static class ServerCommand
             CustomParser = r => ParseInt(r, r.Tokens[0].Value, "--max-events", MinEvents, MaxEvents, DefaultEvents),
             DefaultValueFactory = r => ParseInt(r, environment("WITHCACHE_MAX_EVENTS"), "WITHCACHE_MAX_EVENTS", MinEvents, MaxEvents, DefaultEvents),
         };
+        var autoFills = new Option<int>("--auto-fills-per-minute")
+        {
+            Description = "New fills the misses of one client address may start per minute; 0 = no limit (env WITHCACHE_AUTO_FILLS_PER_MINUTE)",
+            HelpName = "N",
+            CustomParser = r => ParseInt(r, r.Tokens[0].Value, "--auto-fills-per-minute", 0, 1_000_000, DefaultAutoFills),
+            DefaultValueFactory = r => ParseInt(r, environment("WITHCACHE_AUTO_FILLS_PER_MINUTE"), "WITHCACHE_AUTO_FILLS_PER_MINUTE", 0, 1_000_000, DefaultAutoFills),
+        };
         var allowHost = new Option<string[]>("--allow-host")
         {
             Description = "Only fetch from hosts matching this glob, e.g. *.nvidia.com; repeatable (env WITHCACHE_ALLOW_HOSTS, comma-separated)",
@@ -99,7 +107,7 @@ internal static class ServerCommand
 
         var root = new RootCommand("withcache-server: the withcache cache-host. Keeps one copy of each HTTP artifact the lab asks for and serves it to the curl/wget shims.")
         {
-            dataDir, port, bind, workers, curate, maxBytes, keepQuery, maxEvents, allowPrivate, allowHost,
+            dataDir, port, bind, workers, curate, maxBytes, keepQuery, maxEvents, autoFills, allowPrivate, allowHost,
         };
         root.SetAction(async (result, _) =>
         {
@@ -113,6 +121,7 @@ internal static class ServerCommand
                 [$"{ServerOptions.Section}:MaxBytes"] = result.GetValue(maxBytes)?.ToString(CultureInfo.InvariantCulture),
                 [$"{ServerOptions.Section}:KeepQuery"] = result.GetValue(keepQuery) ? "true" : "false",
                 [$"{ServerOptions.Section}:MaxEvents"] = result.GetValue(maxEvents).ToString(CultureInfo.InvariantCulture),
+                [$"{ServerOptions.Section}:AutoFillsPerMinute"] = result.GetValue(autoFills).ToString(CultureInfo.InvariantCulture),
                 ["Fetch:AllowPrivate"] = result.GetValue(allowPrivate) ? "true" : "false",
             };
             // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).

@@ -32,6 +32,14 @@ internal sealed class ServerOptions
     [Range(100, 100_000_000)]
     public int MaxMisses { get; set; } = 200_000;
 
+    /// <summary>New fills a miss from one client address (IPv6: one /64) may start per minute; 0 = no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int AutoFillsPerMinute { get; set; } = 120;
+
+    /// <summary>How many download jobs the catalog keeps; the oldest finished ones are dropped beyond it.</summary>
+    [Range(100, 100_000_000)]
+    public int MaxJobs { get; set; } = 100_000;
+
     /// <summary>How many audit events are kept; the oldest are dropped beyond it.</summary>
     [Range(100, 10_000_000)]
     public int MaxEvents { get; set; } = 10_000;

@@ -109,13 +109,15 @@ internal static partial class ReadPathEndpoints
         }
         else
         {
-            var (outcome, reason) = services.Scheduler.Enqueue(key, origin, byOperator: false);
+            var client = context.Connection.RemoteIpAddress;
+            var (outcome, reason) = services.Scheduler.Enqueue(key, origin, byOperator: false, () => services.AutoFills.TryAdmit(client));
             message = outcome switch
             {
                 EnqueueOutcome.Queued or EnqueueOutcome.AlreadyActive => "not cached; download in progress",
                 EnqueueOutcome.AlreadyCached => "not cached yet; try again",
                 EnqueueOutcome.BackedOff => "not cached; the last download failed, not retrying yet",
                 EnqueueOutcome.Refused => "not cached; will not fetch: " + reason,
+                EnqueueOutcome.Throttled => "not cached; not queued: " + reason,
                 _ => "not cached; download queue full",
             };
         }

@@ -8,7 +8,7 @@ namespace WithCache.Server.ReadPath;
 
 /// <summary>What the read path handlers need, resolved once per request as one parameter.</summary>
 internal sealed class ReadPathServices(
-    CacheDatabase database, BlobStore blobs, RequestCounters counters, DownloadScheduler scheduler,
+    CacheDatabase database, BlobStore blobs, RequestCounters counters, DownloadScheduler scheduler, AutoFillLimiter autoFills,
     IOptions<ServerOptions> options, ILogger<ReadPathServices> logger)
 {
     public CacheDatabase Database { get; } = database;
@@ -18,6 +18,8 @@ internal sealed class ReadPathServices(
     public RequestCounters Counters { get; } = counters;
 
     public DownloadScheduler Scheduler { get; } = scheduler;
+
+    public AutoFillLimiter AutoFills { get; } = autoFills;
 
     public ServerOptions Options { get; } = options.Value;
 

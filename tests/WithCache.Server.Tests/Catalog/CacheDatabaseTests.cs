@@ -105,5 +105,26 @@ public sealed class CacheDatabaseTests : IDisposable
         Assert.NotNull(database.FindMiss("http://h/b"));
     }
 
+    [Fact]
+    public void FinishJob_BeyondMaxJobs_DropsOldestFinishedKeepsActive()
+    {
+        var database = new CacheDatabase(Options.Create(new ServerOptions { DataDir = _dir.Path, MaxJobs = 100 }));
+        var now = DateTimeOffset.UtcNow;
+        var stillQueued = database.CreateJob("http://h/queued", "http://h/queued", now)!.Value;
+        var ids = new List<long>();
+        for (var i = 0; i < 250; i++)
+        {
+            var id = database.CreateJob($"http://h/{i}", $"http://h/{i}", now)!.Value;
+            database.FinishJob(id, JobState.Failed, "404", permanent: true, now);
+            ids.Add(id);
+        }
+
+        var kept = database.ListJobs(new ListQuery(Limit: 500)).Select(j => j.Id).ToHashSet();
+        Assert.Contains(stillQueued, kept);
+        Assert.DoesNotContain(ids[0], kept);
+        Assert.Contains(ids[^1], kept);
+        Assert.InRange(kept.Count, 100, 102);
+    }
+
     private CacheDatabase Open() => new(Options.Create(new ServerOptions { DataDir = _dir.Path }));
 }

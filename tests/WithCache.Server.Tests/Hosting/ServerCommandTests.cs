@@ -44,6 +44,8 @@ public sealed class ServerCommandTests
     [InlineData("--max-events", "99")]
     [InlineData("--max-events", "10000001")]
     [InlineData("--max-events", "-5")]
+    [InlineData("--auto-fills-per-minute", "-1")]
+    [InlineData("--auto-fills-per-minute", "many")]
     [InlineData("--no-such-flag", "x")]
     public async Task RunAsync_BadValue_ExitsWith2(string flag, string value)
     {
@@ -93,6 +95,28 @@ public sealed class ServerCommandTests
         Assert.Equal(0, exitCode);
         Assert.NotNull(settings);
         Assert.Equal(expected, settings["WithCache:MaxEvents"]);
+    }
+
+    [Theory]
+    [InlineData("0", null, "0")]
+    [InlineData(null, "30", "30")]
+    [InlineData(null, null, "120")]
+    public async Task RunAsync_AutoFillsFlagOrVariable_LandsInAutoFillsPerMinute(string? flag, string? variable, string expected)
+    {
+        Dictionary<string, string?>? settings = null;
+
+        var exitCode = await ServerCommand.RunAsync(
+            flag is null ? [] : ["--auto-fills-per-minute", flag],
+            name => name == "WITHCACHE_AUTO_FILLS_PER_MINUTE" ? variable : null,
+            s =>
+            {
+                settings = s;
+                return Task.FromResult(0);
+            });
+
+        Assert.Equal(0, exitCode);
+        Assert.NotNull(settings);
+        Assert.Equal(expected, settings["WithCache:AutoFillsPerMinute"]);
     }
 
     [Fact]
