@@ -60,7 +60,12 @@ public sealed partial class EventsPageTests : IAsyncLifetime
         var rows = Rows(html);
         Assert.Equal(all.Select(e => e.Id), rows.Select(r => r.Id));
         Assert.Equal(all.Select(e => e.Action), rows.Select(r => r.Action));
-        Assert.Equal(["fill.failed", "miss.dismiss", "fill.failed", "url.add", "fill.completed", "url.add"], rows.Select(r => r.Action));
+        // An add is recorded once its job is queued, and a quick fill may end before that line is written: within
+        // each add and its fill the order is either way round.
+        var actions = rows.Select(r => r.Action).ToList();
+        Assert.Equal(["fill.failed", "miss.dismiss"], actions.Take(2));
+        Assert.Equal(["fill.failed", "url.add"], actions.Skip(2).Take(2).Order());
+        Assert.Equal(["fill.completed", "url.add"], actions.Skip(4).Order());
         Assert.Equal("operator (127.0.0.1)", rows.Single(r => r.Action == AuditActions.MissDismissed).Actor);
         Assert.Equal("no such miss", rows.Single(r => r.Action == AuditActions.MissDismissed).Detail);
         Assert.Equal(AuditLog.System, rows.Single(r => r.Action == AuditActions.FillCompleted).Actor);
@@ -86,7 +91,7 @@ public sealed partial class EventsPageTests : IAsyncLifetime
         Assert.Equal(3, byActor.Count);
         Assert.All(byActor, r => Assert.Equal("operator (127.0.0.1)", r.Actor));
         var bySubjectHtml = await GetPageAsync(client, "/admin/events?filter=" + Uri.EscapeDataString("<script>"));
-        Assert.Equal([AuditActions.FillFailed, AuditActions.UrlAdded], Rows(bySubjectHtml).Select(r => r.Action));
+        Assert.Equal([AuditActions.FillFailed, AuditActions.UrlAdded], Rows(bySubjectHtml).Select(r => r.Action).Order());
         Assert.Contains("Showing events whose actor, action or subject contains <code>&lt;script&gt;</code>", bySubjectHtml, StringComparison.Ordinal);
         var none = await GetPageAsync(client, "/admin/events?filter=nothing-like-this");
         Assert.Empty(Rows(none));
