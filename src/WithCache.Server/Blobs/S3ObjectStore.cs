@@ -190,7 +190,10 @@ internal sealed class S3ObjectStore : IDisposable
     /// <summary>
     /// The object's bytes from <paramref name="from"/> to <paramref name="to"/> inclusive, like HTTP
     /// <c>bytes=from-to</c>; <c>from</c> alone reads to the end, <c>to</c> alone is a suffix of that many bytes.
-    /// Null when the object does not exist. The caller disposes the result.
+    /// Null when the object does not exist; a range that starts past the end stays a 416 <see cref="AmazonS3Exception"/>
+    /// (the catalog knows the length, so callers answer 416 before asking). The client's timeout covers only the wait
+    /// for the response headers: the caller's copy of <see cref="S3ObjectRead.Body"/> needs its own idle timeout.
+    /// The caller disposes the result.
     /// </summary>
     public async Task<S3ObjectRead?> FindReadAsync(ContentDigest digest, long? from, long? to, CancellationToken cancellationToken)
     {
