@@ -90,12 +90,15 @@ public sealed class ServerHost : IAsyncDisposable
         OriginUrl.TryParse(origin, out var url, out _) ? FetchUrl.Build("", url) : "/b/" + OriginToken.Encode(origin) + "/x";
 
     /// <summary>Asks for an origin until the cache serves it (the auto-fill finished) or the deadline passes.</summary>
-    public async Task<HttpResponseMessage> WaitForHitAsync(string origin, TimeSpan? timeout = null)
+    public Task<HttpResponseMessage> WaitForHitAsync(string origin, TimeSpan? timeout = null) => WaitForHitAsync(Client, origin, timeout);
+
+    /// <summary>As above, through any client of a cache-host (an in-process one, or <see cref="ServerProcess"/>).</summary>
+    public static async Task<HttpResponseMessage> WaitForHitAsync(HttpClient client, string origin, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
-            var response = await Client.GetAsync(FetchPath(origin));
+            var response = await client.GetAsync(FetchPath(origin));
             if (response.IsSuccessStatusCode || DateTime.UtcNow > deadline)
             {
                 return response;

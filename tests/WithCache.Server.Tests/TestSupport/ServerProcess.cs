@@ -111,12 +111,23 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>SIGTERM, and waits for the graceful shutdown to end.</summary>
     public async Task TerminateAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        await SignalTerminateAsync();
+        await WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
 
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    /// <summary>Sends SIGTERM and returns at once: the server drains responses in flight before it exits.</summary>
+    public async Task SignalTerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, "kill -TERM failed");
+    }
+
+    /// <summary>Waits for the process to end; its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
