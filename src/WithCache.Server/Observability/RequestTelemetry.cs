@@ -49,15 +49,13 @@ internal sealed partial class RequestTelemetry
 
     private void Record(HttpContext context, TimeSpan elapsed, bool failed)
     {
-        var path = context.Request.Path;
-        var kind = path.StartsWithSegments("/b") ? "fetch" : path.StartsWithSegments("/blob") ? "blob" : null;
-        if (kind is not null)
+        var kind = ReadPathEndpoints.RouteKindOf(context.Request.Path);
+        if (kind is "fetch" or "blob")
         {
             CountRead(context, elapsed);
         }
 
         var route = NoRoute;
-        kind ??= path.StartsWithSegments("/healthz") ? "healthz" : null;
         var level = kind is null ? LogLevel.Information : LogLevel.Debug;
         if (_logger.IsEnabled(level))
         {

@@ -20,8 +20,14 @@ internal static partial class ReadPathEndpoints
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
     /// <summary>True for the paths this group answers; the static-file look-up and the thread-pool hop skip them.</summary>
-    public static bool IsReadPath(PathString path) =>
-        path.StartsWithSegments("/b") || path.StartsWithSegments("/blob") || path.StartsWithSegments("/healthz");
+    public static bool IsReadPath(PathString path) => RouteKindOf(path) is not null;
+
+    /// <summary>"fetch" (<c>/b/</c>), "blob" (<c>/blob</c>) or "healthz" for a read-path request; null for any other path.</summary>
+    public static string? RouteKindOf(PathString path) =>
+        path.StartsWithSegments("/b") ? "fetch"
+        : path.StartsWithSegments("/blob") ? "blob"
+        : path.StartsWithSegments("/healthz") ? "healthz"
+        : null;
 
     public static RouteGroupBuilder MapReadPath(this IEndpointRouteBuilder endpoints)
     {
