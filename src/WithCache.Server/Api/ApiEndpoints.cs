@@ -74,17 +74,11 @@ internal static class ApiEndpoints
 
     // ---- artifacts ----
 
-    private static Results<Ok<ListPage<ArtifactItem>>, ValidationProblem> ListArtifacts([AsParameters] ListParameters list, CacheOperations operations)
-    {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (ReadQuery(list, ArtifactSorts, errors) is not { } query)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var rows = operations.ListArtifacts(query).Select(a => new ArtifactItem(a.Key, a.Digest.Hex, a.Size, a.FetchedAt, a.Hits, a.MissesBefore));
-        return TypedResults.Ok(Counted([.. rows], query, operations.CountArtifacts(query.Filter)));
-    }
+    private static Results<Ok<ListPage<ArtifactItem>>, ValidationProblem> ListArtifacts([AsParameters] ListParameters list, CacheOperations operations) =>
+        Paged(list, ArtifactSorts, query => Counted(
+            [.. operations.ListArtifacts(query).Select(a => new ArtifactItem(a.Key, a.Digest.Hex, a.Size, a.FetchedAt, a.Hits, a.MissesBefore))],
+            query,
+            operations.CountArtifacts(query.Filter)));
 
     private static Results<Ok<ActionAnswer>, ValidationProblem, ProblemHttpResult> AddUrl(UrlRequest? request, CacheOperations operations)
     {
@@ -102,17 +96,11 @@ internal static class ApiEndpoints
 
     // ---- misses ----
 
-    private static Results<Ok<ListPage<MissItem>>, ValidationProblem> ListMisses([AsParameters] ListParameters list, CacheOperations operations)
-    {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (ReadQuery(list, MissSorts, errors) is not { } query)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var rows = operations.ListMisses(query).Select(m => new MissItem(m.Key, m.Count, m.FirstSeen, m.LastSeen));
-        return TypedResults.Ok(Counted([.. rows], query, operations.CountMisses(query.Filter)));
-    }
+    private static Results<Ok<ListPage<MissItem>>, ValidationProblem> ListMisses([AsParameters] ListParameters list, CacheOperations operations) =>
+        Paged(list, MissSorts, query => Counted(
+            [.. operations.ListMisses(query).Select(m => new MissItem(m.Key, m.Count, m.FirstSeen, m.LastSeen))],
+            query,
+            operations.CountMisses(query.Filter)));
 
     private static Results<Ok<ActionAnswer>, ValidationProblem, ProblemHttpResult> ApproveMiss(KeyRequest? request, CacheOperations operations) =>
         OnKey(request, operations.DownloadMiss);
@@ -122,19 +110,14 @@ internal static class ApiEndpoints
 
     // ---- jobs ----
 
-    private static Results<Ok<ListPage<JobItem>>, ValidationProblem> ListJobs([AsParameters] ListParameters list, CacheOperations operations)
-    {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (ReadQuery(list, JobSorts, errors) is not { } query)
+    private static Results<Ok<ListPage<JobItem>>, ValidationProblem> ListJobs([AsParameters] ListParameters list, CacheOperations operations) =>
+        Paged(list, JobSorts, query =>
         {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        // There is no count of jobs: one row more than the page says whether a next page exists.
-        var rows = operations.ListJobs(query with { Limit = query.Limit + 1 });
-        var more = rows.Count > query.Limit;
-        return TypedResults.Ok(new ListPage<JobItem>([.. rows.Take(query.Limit).Select(ToItem)], query.Offset, query.Limit, null, more));
-    }
+            // There is no count of jobs: one row more than the page says whether a next page exists.
+            var rows = operations.ListJobs(query with { Limit = query.Limit + 1 });
+            var more = rows.Count > query.Limit;
+            return new ListPage<JobItem>([.. rows.Take(query.Limit).Select(ToItem)], query.Offset, query.Limit, null, more);
+        });
 
     private static Results<Ok<JobItem>, ProblemHttpResult> GetJob(long id, CacheOperations operations) =>
         operations.FindJob(id) is { } job ? TypedResults.Ok(ToItem(job)) : NotFound("no job with that id");
@@ -155,19 +138,20 @@ internal static class ApiEndpoints
 
     // ---- events ----
 
-    private static Results<Ok<ListPage<EventItem>>, ValidationProblem> ListEvents([AsParameters] ListParameters list, CacheOperations operations)
-    {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (ReadQuery(list, [], errors) is not { } query)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var rows = operations.ListEvents(query).Select(e => new EventItem(e.Id, e.At, e.Actor, e.Action, e.Subject, e.Detail));
-        return TypedResults.Ok(Counted([.. rows], query, operations.CountEvents(query.Filter)));
-    }
+    private static Results<Ok<ListPage<EventItem>>, ValidationProblem> ListEvents([AsParameters] ListParameters list, CacheOperations operations) =>
+        Paged(list, [], query => Counted(
+            [.. operations.ListEvents(query).Select(e => new EventItem(e.Id, e.At, e.Actor, e.Action, e.Subject, e.Detail))],
+            query,
+            operations.CountEvents(query.Filter)));
 
     // ---- plumbing ----
+
+    /// <summary>A page of a list, or the validation problem of its query parameters.</summary>
+    private static Results<Ok<ListPage<T>>, ValidationProblem> Paged<T>(ListParameters list, IReadOnlyList<string> sorts, Func<ListQuery, ListPage<T>> page)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        return ReadQuery(list, sorts, errors) is { } query ? TypedResults.Ok(page(query)) : TypedResults.ValidationProblem(errors);
+    }
 
     /// <summary>The list query, or null with <paramref name="errors"/> filled; <paramref name="sorts"/> has the default first (empty: no sorting).</summary>
     private static ListQuery? ReadQuery(ListParameters list, IReadOnlyList<string> sorts, Dictionary<string, string[]> errors)
