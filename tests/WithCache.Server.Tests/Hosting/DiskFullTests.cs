@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using WithCache.Server.Catalog;
 using WithCache.Server.Tests.TestSupport;
@@ -20,7 +19,7 @@ public sealed class DiskFullTests : IAsyncLifetime
         _origin = await ArtifactOrigin.StartAsync();
         _mount = Path.Combine(_dir.Path, "small");
         Directory.CreateDirectory(_mount);
-        var (code, error) = await RunAsync("mount", "-t", "tmpfs", "-o", "size=16m", "withcache-test", _mount);
+        var (code, error) = await Command.RunAsync("mount", "-t", "tmpfs", "-o", "size=16m", "withcache-test", _mount);
         _mountError = code == 0 ? null : $"cannot mount a tmpfs here (mount exited {code}: {error.Trim()}); run the tests as root to cover a full disk";
     }
 
@@ -29,7 +28,7 @@ public sealed class DiskFullTests : IAsyncLifetime
         await _origin.DisposeAsync();
         if (_mountError is null)
         {
-            await RunAsync("umount", "-l", _mount);
+            await Command.RunAsync("umount", "-l", _mount);
         }
 
         _dir.Dispose();
@@ -81,20 +80,5 @@ public sealed class DiskFullTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
         Assert.Equal(big, await hit.Content.ReadAsByteArrayAsync());
         Assert.Empty(server.TempFiles());
-    }
-
-    private static async Task<(int Code, string Error)> RunAsync(string command, params string[] args)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(command, args) { RedirectStandardError = true, RedirectStandardOutput = true })!; // not null: no shell
-            var error = await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, error);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (-1, e.Message);
-        }
     }
 }

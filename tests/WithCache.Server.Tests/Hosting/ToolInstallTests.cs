@@ -19,13 +19,13 @@ public sealed class ToolInstallTests : IDisposable
         var tools = Path.Combine(_dir.Path, "tools");
         var project = Path.Combine(RepositoryRoot(), "src", "WithCache.Server", "WithCache.Server.csproj");
 
-        var pack = await RunAsync("dotnet", ["pack", project, "-c", "Release", "-o", packages, "--nologo", "-v", "quiet"]);
+        var pack = await Command.RunAsync("dotnet", ["pack", project, "-c", "Release", "-o", packages, "--nologo", "-v", "quiet"]);
         Assert.True(pack.ExitCode == 0, pack.Output);
         Assert.Single(Directory.GetFiles(packages, "withcache-server.*.nupkg"));
-        var install = await RunAsync("dotnet", ["tool", "install", "--tool-path", tools, "--add-source", packages, "withcache-server"]);
+        var install = await Command.RunAsync("dotnet", ["tool", "install", "--tool-path", tools, "--add-source", packages, "withcache-server"]);
         Assert.True(install.ExitCode == 0, install.Output);
         var executable = Path.Combine(tools, "withcache-server");
-        var help = await RunAsync(executable, ["--help"]);
+        var help = await Command.RunAsync(executable, ["--help"]);
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("--max-bytes", help.Output, StringComparison.Ordinal);
 
@@ -69,22 +69,6 @@ public sealed class ToolInstallTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string[] args)
-    {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     private static string RepositoryRoot()
