@@ -5,6 +5,9 @@ namespace WithCache.Server.Catalog;
 /// <summary>The audit log's rows: appended, listed newest first, bounded by dropping the oldest.</summary>
 internal sealed partial class CacheDatabase
 {
+    /// <summary>The Events filter: it matches the actor, the action or the subject.</summary>
+    private const string EventFilter = "WHERE ($filter IS NULL OR instr(actor, $filter) > 0 OR instr(action, $filter) > 0 OR instr(subject, $filter) > 0)";
+
     /// <summary>Appends an event and drops the oldest beyond <paramref name="cap"/> rows.</summary>
     public void RecordEvent(DateTimeOffset at, string actor, string action, string subject, string detail, int cap)
     {
@@ -23,9 +26,9 @@ internal sealed partial class CacheDatabase
     public IReadOnlyList<AuditEvent> ListEvents(ListQuery query)
     {
         using var connection = Open();
-        using var command = Command(connection, """
+        using var command = Command(connection, $"""
             SELECT id, at, actor, action, subject, detail FROM events
-            WHERE ($filter IS NULL OR instr(actor, $filter) > 0 OR instr(action, $filter) > 0 OR instr(subject, $filter) > 0)
+            {EventFilter}
             ORDER BY id DESC LIMIT $limit OFFSET $offset
             """, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
         return ReadAll(command, r => new AuditEvent(
@@ -35,9 +38,6 @@ internal sealed partial class CacheDatabase
     public long CountEvents(string? filter = null)
     {
         using var connection = Open();
-        return (long)Scalar(connection, """
-            SELECT count(*) FROM events
-            WHERE ($filter IS NULL OR instr(actor, $filter) > 0 OR instr(action, $filter) > 0 OR instr(subject, $filter) > 0)
-            """, ("$filter", EmptyToNull(filter)))!; // count(*) is never null
+        return (long)Scalar(connection, $"SELECT count(*) FROM events {EventFilter}", ("$filter", EmptyToNull(filter)))!; // count(*) is never null
     }
 }
