@@ -14,13 +14,13 @@ internal sealed partial class AuditLog
 {
     public const string System = "system";
 
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly IHttpContextAccessor _http;
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly ILogger<AuditLog> _logger;
 
-    public AuditLog(CacheDatabase database, IHttpContextAccessor http, TimeProvider time, IOptions<ServerOptions> options, ILogger<AuditLog> logger)
+    public AuditLog(ICacheCatalog database, IHttpContextAccessor http, TimeProvider time, IOptions<ServerOptions> options, ILogger<AuditLog> logger)
     {
         _database = database;
         _http = http;

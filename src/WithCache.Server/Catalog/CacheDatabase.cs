@@ -10,7 +10,7 @@ namespace WithCache.Server.Catalog;
 /// async methods run synchronously anyway), WAL, a busy timeout, writes serialised through one lock, parameterised
 /// SQL only, schema versioned by <c>PRAGMA user_version</c>. Times are stored as Unix milliseconds.
 /// </summary>
-internal sealed partial class CacheDatabase
+internal sealed partial class CacheDatabase : ICacheCatalog
 {
     private const int SchemaVersion = 4;
 
@@ -115,6 +115,8 @@ internal sealed partial class CacheDatabase
         Migrate();
     }
 
+    public string Kind => "sqlite";
+
     public int UserVersion
     {
         get
@@ -122,6 +124,12 @@ internal sealed partial class CacheDatabase
             using var connection = Open();
             return Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
         }
+    }
+
+    public void Ping()
+    {
+        using var connection = Open();
+        Scalar(connection, "SELECT 1");
     }
 
     // ---- artifacts ----
@@ -505,6 +513,17 @@ internal sealed partial class CacheDatabase
             return ReadAll(command, ReadJob);
         }
     }
+
+    /// <summary>One host owns every job here: all queued and running jobs are this host's.</summary>
+    public IReadOnlySet<long> RenewLeases(DateTimeOffset now)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT id FROM jobs WHERE state IN ('queued', 'running')");
+        return ReadAll(command, r => r.GetInt64(0)).ToHashSet();
+    }
+
+    /// <summary>No other host can have left jobs behind: start-up's <see cref="RequeueInterruptedJobs"/> takes them all.</summary>
+    public IReadOnlyList<JobRecord> ClaimExpiredJobs(DateTimeOffset now, int limit) => [];
 
     /// <summary>Per key, how many fills failed for good since its last success, and when the last one ended.</summary>
     public IReadOnlyList<(string Key, int Failures, DateTimeOffset LastFailure)> ListPermanentFailures()

@@ -25,13 +25,13 @@ internal sealed partial class DownloadScheduler
     private readonly ConcurrentDictionary<long, JobProgress> _progress = new();
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
     private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset Until)> _backoff = new(StringComparer.Ordinal);
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly FetchPolicy _policy;
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly ILogger<DownloadScheduler> _logger;
 
-    public DownloadScheduler(CacheDatabase database, FetchPolicy policy, TimeProvider time, IOptions<ServerOptions> options, ILogger<DownloadScheduler> logger)
+    public DownloadScheduler(ICacheCatalog database, FetchPolicy policy, TimeProvider time, IOptions<ServerOptions> options, ILogger<DownloadScheduler> logger)
     {
         _database = database;
         _policy = policy;

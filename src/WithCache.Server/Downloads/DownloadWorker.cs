@@ -19,7 +19,7 @@ internal sealed partial class DownloadWorker : BackgroundService
     private readonly DownloadScheduler _scheduler;
     private readonly OriginFetcher _fetcher;
     private readonly BlobStore _blobs;
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly CapacityLedger _capacity;
     private readonly RequestCounters _counters;
     private readonly AuditLog _audit;
@@ -32,7 +32,7 @@ internal sealed partial class DownloadWorker : BackgroundService
         DownloadScheduler scheduler,
         OriginFetcher fetcher,
         BlobStore blobs,
-        CacheDatabase database,
+        ICacheCatalog database,
         CapacityLedger capacity,
         RequestCounters counters,
         AuditLog audit,

@@ -41,12 +41,15 @@ internal static partial class ServerApp
         builder.Logging.AddFilter(typeof(ApiTokenHandler).FullName, LogLevel.Warning);
 
         var services = builder.Services;
-        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart()
+            .PostConfigure(server => server.HostId = string.IsNullOrWhiteSpace(server.HostId)
+                ? $"{Environment.MachineName}:{server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                : server.HostId.Trim());
         services.AddOptions<FetchOptions>().BindConfiguration("Fetch").PostConfigure<IOptions<ServerOptions>>((fetch, server) =>
             fetch.CredentialsFile ??= Path.Combine(Path.GetFullPath(server.Value.DataDir), "credentials.json"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<BlobStore>();
-        services.AddSingleton<CacheDatabase>();
+        services.AddSingleton<ICacheCatalog, CacheDatabase>();
         services.AddSingleton<CapacityLedger>();
         services.AddSingleton<RequestCounters>();
         services.AddSingleton<DownloadScheduler>();

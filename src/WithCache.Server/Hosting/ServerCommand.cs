@@ -105,9 +105,49 @@ internal static class ServerCommand
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
 
+        var catalog = new Option<string?>("--catalog")
+        {
+            Description = "Shared catalog: postgres://user[:password]@host:port/database or an Npgsql connection string (env WITHCACHE_CATALOG); default: SQLite in the data dir",
+            HelpName = "URL",
+            DefaultValueFactory = _ => environment("WITHCACHE_CATALOG") is { Length: > 0 } v ? v : null,
+        };
+        catalog.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { Length: > 0 } value && Catalog.CatalogLocation.Validate(value) is { } problem)
+            {
+                r.AddError("--catalog: " + problem);
+            }
+        });
+        var blobs = new Option<string?>("--blobs")
+        {
+            Description = "Shared blob store: s3://bucket/prefix, endpoint and keys from the AWS_* environment (env WITHCACHE_BLOBS); default: the data dir",
+            HelpName = "URL",
+            DefaultValueFactory = _ => environment("WITHCACHE_BLOBS") is { Length: > 0 } v ? v : null,
+        };
+        blobs.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { Length: > 0 } value && !Blobs.S3Location.TryParse(value, out _, out var problem))
+            {
+                r.AddError("--blobs: " + problem);
+            }
+        });
+        var s3Redirect = new Option<bool>("--s3-redirect")
+        {
+            Description = "Answer hits on an S3 store with a redirect to a short-lived presigned URL (env WITHCACHE_S3_REDIRECT=1)",
+            DefaultValueFactory = _ => IsTrue(environment, "WITHCACHE_S3_REDIRECT"),
+        };
+
+        var hostId = new Option<string?>("--host-id")
+        {
+            Description = "This host's name in a shared catalog's job leases (env WITHCACHE_HOST_ID); default: machine name and port",
+            HelpName = "NAME",
+            DefaultValueFactory = _ => environment("WITHCACHE_HOST_ID") is { Length: > 0 } v ? v : null,
+        };
+
         var root = new RootCommand("withcache-server: the withcache cache-host. Keeps one copy of each HTTP artifact the lab asks for and serves it to the curl/wget shims.")
         {
             dataDir, port, bind, workers, curate, maxBytes, keepQuery, maxEvents, autoFills, allowPrivate, allowHost,
+            catalog, blobs, s3Redirect, hostId,
         };
         root.SetAction(async (result, _) =>
         {
@@ -122,6 +162,10 @@ internal static class ServerCommand
                 [$"{ServerOptions.Section}:KeepQuery"] = result.GetValue(keepQuery) ? "true" : "false",
                 [$"{ServerOptions.Section}:MaxEvents"] = result.GetValue(maxEvents).ToString(CultureInfo.InvariantCulture),
                 [$"{ServerOptions.Section}:AutoFillsPerMinute"] = result.GetValue(autoFills).ToString(CultureInfo.InvariantCulture),
+                [$"{ServerOptions.Section}:Catalog"] = result.GetValue(catalog),
+                [$"{ServerOptions.Section}:Blobs"] = result.GetValue(blobs),
+                [$"{ServerOptions.Section}:S3Redirect"] = result.GetValue(s3Redirect) ? "true" : "false",
+                [$"{ServerOptions.Section}:HostId"] = result.GetValue(hostId),
                 ["Fetch:AllowPrivate"] = result.GetValue(allowPrivate) ? "true" : "false",
             };
             // Secrets come only from the environment, never from a flag (a flag shows in ps and shell history).

@@ -47,6 +47,27 @@ internal sealed class ServerOptions
     /// <summary>How long a fill that failed for good (404, 403, refused) blocks new fills of its key; doubles per failure.</summary>
     public TimeSpan FailureBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Where the catalog lives: null or empty for SQLite in the data dir (one host); a <c>postgres://</c> URL or an
+    /// Npgsql connection string for a PostgreSQL database that several cache-hosts share. May hold a password: never logged.
+    /// </summary>
+    public string? Catalog { get; set; }
+
+    /// <summary>Where blobs live: null or empty for the data dir; <c>s3://bucket/prefix</c> for an S3-compatible store.</summary>
+    public string? Blobs { get; set; }
+
+    /// <summary>Answer hits from an S3 store with a 302 to a short-lived presigned URL instead of streaming them.</summary>
+    public bool S3Redirect { get; set; }
+
+    /// <summary>
+    /// This host's name in the shared catalog's job leases; default machine name and port. A restarted host takes back
+    /// the jobs it held at once; another host takes them once their lease runs out.
+    /// </summary>
+    public string? HostId { get; set; }
+
+    /// <summary>How long a job claimed by a host stays its own without a heartbeat (renewed every third of it).</summary>
+    public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often counted hits and misses are written to the catalog in one transaction.</summary>
     public TimeSpan CounterFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -12,12 +12,12 @@ namespace WithCache.Server.Hosting;
 internal sealed partial class StartupReconciler : IHostedService
 {
     private readonly BlobStore _blobs;
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly CapacityLedger _capacity;
     private readonly DownloadScheduler _scheduler;
     private readonly ILogger<StartupReconciler> _logger;
 
-    public StartupReconciler(BlobStore blobs, CacheDatabase database, CapacityLedger capacity, DownloadScheduler scheduler, ILogger<StartupReconciler> logger)
+    public StartupReconciler(BlobStore blobs, ICacheCatalog database, CapacityLedger capacity, DownloadScheduler scheduler, ILogger<StartupReconciler> logger)
     {
         _blobs = blobs;
         _database = database;

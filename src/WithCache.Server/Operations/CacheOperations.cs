@@ -15,7 +15,7 @@ namespace WithCache.Server.Operations;
 /// </summary>
 internal sealed partial class CacheOperations
 {
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly BlobStore _blobs;
     private readonly CapacityLedger _capacity;
     private readonly DownloadScheduler _scheduler;
@@ -25,7 +25,7 @@ internal sealed partial class CacheOperations
     private readonly ILogger<CacheOperations> _logger;
 
     public CacheOperations(
-        CacheDatabase database,
+        ICacheCatalog database,
         BlobStore blobs,
         CapacityLedger capacity,
         DownloadScheduler scheduler,

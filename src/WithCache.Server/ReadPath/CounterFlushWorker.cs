@@ -8,12 +8,12 @@ namespace WithCache.Server.ReadPath;
 internal sealed partial class CounterFlushWorker : BackgroundService
 {
     private readonly RequestCounters _counters;
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly ILogger<CounterFlushWorker> _logger;
 
-    public CounterFlushWorker(RequestCounters counters, CacheDatabase database, TimeProvider time, IOptions<ServerOptions> options, ILogger<CounterFlushWorker> logger)
+    public CounterFlushWorker(RequestCounters counters, ICacheCatalog database, TimeProvider time, IOptions<ServerOptions> options, ILogger<CounterFlushWorker> logger)
     {
         _counters = counters;
         _database = database;

@@ -8,10 +8,10 @@ namespace WithCache.Server.ReadPath;
 
 /// <summary>What the read path handlers need, resolved once per request as one parameter.</summary>
 internal sealed class ReadPathServices(
-    CacheDatabase database, BlobStore blobs, RequestCounters counters, DownloadScheduler scheduler, AutoFillLimiter autoFills,
+    ICacheCatalog database, BlobStore blobs, RequestCounters counters, DownloadScheduler scheduler, AutoFillLimiter autoFills,
     IOptions<ServerOptions> options, ILogger<ReadPathServices> logger)
 {
-    public CacheDatabase Database { get; } = database;
+    public ICacheCatalog Database { get; } = database;
 
     public BlobStore Blobs { get; } = blobs;
 

@@ -44,7 +44,7 @@ internal sealed class RequestCounters
     }
 
     /// <summary>Writes what was counted since the last flush.</summary>
-    public void Flush(CacheDatabase database, int missCap = int.MaxValue)
+    public void Flush(ICacheCatalog database, int missCap = int.MaxValue)
     {
         Dictionary<string, long> hits;
         Dictionary<string, MissDelta> misses;

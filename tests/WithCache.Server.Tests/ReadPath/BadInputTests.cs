@@ -108,7 +108,7 @@ public sealed class BadInputTests : IAsyncLifetime
         }
 
         await Task.Delay(300); // two counter flush intervals
-        var database = _server.Get<CacheDatabase>();
+        var database = _server.Get<ICacheCatalog>();
         Assert.Equal(0, database.CountMisses());
         Assert.Empty(database.ListJobs(new ListQuery()));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "blobs"), "*", SearchOption.AllDirectories));

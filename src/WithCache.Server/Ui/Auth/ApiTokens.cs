@@ -23,12 +23,12 @@ internal sealed class ApiTokens
     /// <summary>How stale <c>last_used_at</c> may get, so a busy script does not write to the catalog at every request.</summary>
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
 
-    private readonly CacheDatabase _database;
+    private readonly ICacheCatalog _database;
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
     private readonly byte[]? _envHash;
 
-    public ApiTokens(CacheDatabase database, AuditLog audit, TimeProvider time, IOptions<ApiOptions> options)
+    public ApiTokens(ICacheCatalog database, AuditLog audit, TimeProvider time, IOptions<ApiOptions> options)
     {
         _database = database;
         _audit = audit;

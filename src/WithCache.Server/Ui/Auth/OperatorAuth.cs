@@ -122,7 +122,7 @@ internal static partial class OperatorAuth
         [FromForm] string? returnUrl,
         HttpContext context,
         UiAccess access,
-        CacheDatabase database,
+        ICacheCatalog database,
         TimeProvider time,
         IOptions<UiOptions> options,
         ILogger<UiAccess> logger)
@@ -153,7 +153,7 @@ internal static partial class OperatorAuth
         return TypedResults.Redirect(SafeReturnUrl(returnUrl) ?? "/");
     }
 
-    private static async Task<RedirectHttpResult> LogOutAsync(HttpContext context, CacheDatabase database)
+    private static async Task<RedirectHttpResult> LogOutAsync(HttpContext context, ICacheCatalog database)
     {
         if (context.User.FindFirst(SessionClaim)?.Value is { } sessionId)
         {
@@ -166,7 +166,7 @@ internal static partial class OperatorAuth
 
     private static async Task ValidateSessionAsync(CookieValidatePrincipalContext context)
     {
-        var database = context.HttpContext.RequestServices.GetRequiredService<CacheDatabase>(); // framework seam: cookie events have no DI
+        var database = context.HttpContext.RequestServices.GetRequiredService<ICacheCatalog>(); // framework seam: cookie events have no DI
         var time = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
         var sessionId = context.Principal?.FindFirst(SessionClaim)?.Value;
         if (sessionId is null || !database.IsSessionActive(sessionId, time.GetUtcNow()))

@@ -312,7 +312,7 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
                 return new MissDelta(key, key, i % 7 == 0 ? 1000 + i : i, start.AddMinutes(i), start.AddMinutes(i));
             })
             .ToList();
-        server.Get<CacheDatabase>().RecordMisses(misses, cap: 100_000);
+        server.Get<ICacheCatalog>().RecordMisses(misses, cap: 100_000);
         await using var context = await _browser.NewContextAsync(server.BaseUrl);
         var page = await context.NewPageAsync();
 
