@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WithCache.Server.Catalog;
 using WithCache.Server.Hosting;
 
 namespace WithCache.Server.Blobs;
@@ -6,14 +7,23 @@ namespace WithCache.Server.Blobs;
 /// <summary>
 /// Counts stored blob bytes plus the reservations of fills in flight against <c>--max-bytes</c>, so that two
 /// fills racing for the last free space cannot both be admitted. No eviction: a fill that does not fit is refused.
+/// On a catalog several hosts share (<see cref="IClusterCapacity"/>), the counts live in the catalog instead, so the
+/// cap holds across every host; this class then only forwards.
 /// </summary>
 internal sealed class CapacityLedger
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<long, long> _reservations = [];
+    private readonly ICacheCatalog? _catalog;
+    private readonly IClusterCapacity? _cluster;
     private long _stored;
 
-    public CapacityLedger(IOptions<ServerOptions> options) => MaxBytes = options.Value.MaxBytes;
+    public CapacityLedger(IOptions<ServerOptions> options, ICacheCatalog? catalog = null)
+    {
+        MaxBytes = options.Value.MaxBytes;
+        _cluster = catalog as IClusterCapacity;
+        _catalog = _cluster is null ? null : catalog;
+    }
 
     public long? MaxBytes { get; }
 
@@ -21,6 +31,11 @@ internal sealed class CapacityLedger
     {
         get
         {
+            if (_catalog is not null)
+            {
+                return _catalog.StoredBytes();
+            }
+
             lock (_lock)
             {
                 return _stored;
@@ -32,6 +47,11 @@ internal sealed class CapacityLedger
     {
         get
         {
+            if (_cluster is not null)
+            {
+                return _cluster.ReservedBytes();
+            }
+
             lock (_lock)
             {
                 return _reservations.Values.Sum();
@@ -56,6 +76,11 @@ internal sealed class CapacityLedger
             return null;
         }
 
+        if (_cluster is not null)
+        {
+            return _cluster.TryReserve(jobId, bytes, max);
+        }
+
         lock (_lock)
         {
             _reservations.Remove(jobId);
@@ -77,6 +102,11 @@ internal sealed class CapacityLedger
     /// </summary>
     public string? TryCommit(long jobId, long size, bool newBlob)
     {
+        if (_cluster is not null)
+        {
+            return MaxBytes is { } max ? _cluster.TryCommit(jobId, size, newBlob, max) : null;
+        }
+
         lock (_lock)
         {
             var reserved = _reservations.Remove(jobId, out var reservedBytes);
@@ -97,6 +127,12 @@ internal sealed class CapacityLedger
 
     public void Release(long jobId)
     {
+        if (_cluster is not null)
+        {
+            _cluster.Release(jobId);
+            return;
+        }
+
         lock (_lock)
         {
             _reservations.Remove(jobId);

@@ -24,6 +24,7 @@ internal sealed partial class DownloadScheduler
     private readonly ConcurrentDictionary<string, long> _activeByKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, JobProgress> _progress = new();
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
+    private readonly ConcurrentDictionary<long, byte> _lost = new();
     private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset Until)> _backoff = new(StringComparer.Ordinal);
     private readonly ICacheCatalog _database;
     private readonly FetchPolicy _policy;
@@ -115,8 +116,43 @@ internal sealed partial class DownloadScheduler
             _backoff[key] = (failures, last + BackoffFor(failures));
         }
 
+        return Adopt(_database.RequeueInterruptedJobs(now), now);
+    }
+
+    /// <summary>
+    /// Queues jobs this host has just taken over from the shared catalog: another host's lease on them ran out
+    /// (it died or lost the database). They start over here. Returns how many were queued.
+    /// </summary>
+    public int AdoptExpired(IReadOnlyList<JobRecord> jobs) => Adopt(jobs, _time.GetUtcNow());
+
+    /// <summary>
+    /// Called with the ids the catalog still leases to this host: a job running here that is not among them was
+    /// cancelled on another host or taken over after this host missed its heartbeats, so its fill stops here
+    /// and ends without touching the job row (it is no longer this host's to finish).
+    /// </summary>
+    public int StopLostJobs(IReadOnlySet<long> held)
+    {
+        var stopped = 0;
+        foreach (var (jobId, cancellation) in _running)
+        {
+            if (!held.Contains(jobId) && _lost.TryAdd(jobId, 0))
+            {
+                LogLost(_logger, jobId);
+                cancellation.Cancel();
+                stopped++;
+            }
+        }
+
+        return stopped;
+    }
+
+    /// <summary>True when the job's lease was lost while it ran here (see <see cref="StopLostJobs"/>).</summary>
+    public bool WasLost(long jobId) => _lost.ContainsKey(jobId);
+
+    private int Adopt(IReadOnlyList<JobRecord> jobs, DateTimeOffset now)
+    {
         var restored = 0;
-        foreach (var job in _database.RequeueInterruptedJobs(now))
+        foreach (var job in jobs)
         {
             if (!CacheKey.TryCreate(job.Origin, _options.KeepQuery, out var key, out _)
                 || !OriginUrl.TryParse(job.Origin, out var origin, out _)
@@ -153,12 +189,13 @@ internal sealed partial class DownloadScheduler
         }
 
         var job = _database.FindJob(jobId);
-        if (job is not { State: JobState.Queued })
+        if (job is not { State: JobState.Queued or JobState.Running })
         {
             return false;
         }
 
-        // Still in the queue: mark it; the worker that dequeues it sees it is no longer queued and skips it.
+        // Still in a queue: mark it; the worker that dequeues it sees it is no longer queued and skips it. Running on
+        // another host of a shared catalog: that host's next heartbeat no longer holds it and stops the fill.
         _database.FinishJob(jobId, JobState.Cancelled, "cancelled by the operator", permanent: false, _time.GetUtcNow());
         _activeByKey.TryRemove(new KeyValuePair<string, long>(job.Key, jobId));
         return true;
@@ -189,6 +226,7 @@ internal sealed partial class DownloadScheduler
         }
 
         _progress.TryRemove(request.JobId, out _);
+        _lost.TryRemove(request.JobId, out _);
         if (completed)
         {
             _backoff.TryRemove(request.Key.Value, out _);
@@ -215,6 +253,9 @@ internal sealed partial class DownloadScheduler
         var backoff = TimeSpan.FromTicks((long)Math.Min(_options.FailureBackoff.Ticks * factor, MaxBackoff.Ticks));
         return backoff;
     }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Download job {JobId} is no longer this host's (cancelled elsewhere, or taken over after missed heartbeats); stopping its fill here")]
+    private static partial void LogLost(ILogger logger, long jobId);
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Queued download job {JobId} for {CacheKey} (operator: {ByOperator})")]
     private static partial void LogQueued(ILogger logger, long jobId, string cacheKey, bool byOperator);

@@ -66,6 +66,7 @@ internal sealed class ServerOptions
     public string? HostId { get; set; }
 
     /// <summary>How long a job claimed by a host stays its own without a heartbeat (renewed every third of it).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often counted hits and misses are written to the catalog in one transaction.</summary>

@@ -58,6 +58,7 @@ public sealed class ServerHost : IAsyncDisposable
             ["Fetch:RetryMaxDelay"] = "00:00:00.100",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        await TestBackends.ApplyAsync(settings);
         configure?.Invoke(settings);
         var host = new ServerHost(dataDir, settings, configureBuilder);
         await host.RestartAsync();

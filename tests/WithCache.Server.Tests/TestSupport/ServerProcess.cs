@@ -57,6 +57,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
         info.Environment["Fetch__RetryBaseDelay"] = "00:00:00.020";
         info.Environment["Fetch__RetryMaxDelay"] = "00:00:00.100";
         info.Environment["Fetch__AllowNetworks__0"] = "127.0.0.1/32";
+        if (TestBackends.Shared && !(environment?.ContainsKey("WITHCACHE_CATALOG") ?? false))
+        {
+            var shared = new Dictionary<string, string?>();
+            await TestBackends.ApplyAsync(shared);
+            info.Environment["WITHCACHE_CATALOG"] = shared["WithCache:Catalog"];
+            info.Environment["WITHCACHE_BLOBS"] = shared["WithCache:Blobs"];
+            info.Environment["WithCache__JobLease"] = shared["WithCache:JobLease"];
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

@@ -1,0 +1,77 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using WithCache.Server.Blobs;
+
+namespace WithCache.Server.Tests.TestSupport;
+
+/// <summary>
+/// Which catalog and blob store the test servers use. By default each server has SQLite and the local folder in its
+/// data dir. With <c>WITHCACHE_TEST_BACKENDS=postgres-s3</c> (and <c>WITHCACHE_TEST_PG</c> plus the <c>AWS_*</c>
+/// variables of a running radosgw, see ci/services) every server of the suite gets a fresh PostgreSQL schema and a
+/// fresh key prefix in one bucket instead, so the whole suite runs once per backend pair and the two cannot drift.
+/// </summary>
+internal static class TestBackends
+{
+    public const string Bucket = "withcache-suite";
+
+    public const string SharedSkipReason = "looks at the local data dir's blobs or cache.db, which the postgres-s3 backend pair does not use";
+
+    public const string EnginesSkipReason =
+        "needs WITHCACHE_TEST_PG and AWS_ENDPOINT_URL_S3: run ci/services/up.sh DIR and source DIR/pg/pg.env and DIR/ceph/s3.env";
+
+    private static readonly Lazy<Task> BucketReady = new(CreateBucketAsync);
+
+    /// <summary>True when every test server runs on PostgreSQL + S3 (the second run of the suite in CI).</summary>
+    public static bool Shared { get; } =
+        string.Equals(Environment.GetEnvironmentVariable("WITHCACHE_TEST_BACKENDS"), "postgres-s3", StringComparison.Ordinal);
+
+    /// <summary>The Npgsql connection string of a throwaway PostgreSQL, when one is running.</summary>
+    public static string? Postgres { get; } = Environment.GetEnvironmentVariable("WITHCACHE_TEST_PG") is { Length: > 0 } pg ? pg : null;
+
+    /// <summary>True when both engines are there (tests of several hosts need them whatever the backend run).</summary>
+    public static bool EnginesAvailable { get; } =
+        Postgres is not null && Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") is { Length: > 0 };
+
+    /// <summary>A catalog of its own: a fresh schema in the test database.</summary>
+    public static string NewCatalog() =>
+        $"{Postgres ?? throw new InvalidOperationException(EnginesSkipReason)};Search Path=t_{Guid.NewGuid():N}";
+
+    /// <summary>A blob store of its own: a fresh prefix in the suite's bucket (created on first use).</summary>
+    public static async Task<string> NewBlobsAsync()
+    {
+        await BucketReady.Value;
+        return $"s3://{Bucket}/t-{Guid.NewGuid():N}/";
+    }
+
+    /// <summary>In the postgres-s3 run, points a test server's settings at a catalog and blob store of its own.</summary>
+    public static async Task ApplyAsync(IDictionary<string, string?> settings)
+    {
+        if (!Shared)
+        {
+            return;
+        }
+
+        if (!EnginesAvailable)
+        {
+            throw new InvalidOperationException("WITHCACHE_TEST_BACKENDS=postgres-s3: " + EnginesSkipReason);
+        }
+
+        settings["WithCache:Catalog"] = NewCatalog();
+        settings["WithCache:Blobs"] = await NewBlobsAsync();
+
+        // Short leases, so that a job of a stopped test server is not held for long.
+        settings["WithCache:JobLease"] = "00:00:03";
+    }
+
+    private static async Task CreateBucketAsync()
+    {
+        using var client = S3ObjectStore.CreateClientFromEnvironment();
+        try
+        {
+            await client.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou" or "BucketAlreadyExists")
+        {
+        }
+    }
+}
