@@ -25,6 +25,8 @@ if [ -z "${WITHCACHE_TEST_PG:-}${AWS_ENDPOINT_URL_S3:-}" ] && [ "${WITHCACHE_TES
       . "$services/pg/pg.env"
       . "$services/ceph/s3.env"
       set +a
+      # The outage tests stop and start radosgw and PostgreSQL through ci/services/outage.sh on this DIR.
+      export WITHCACHE_TEST_SERVICES="$services"
     else
       echo "test: the PostgreSQL/Ceph engines did not start (logs in $services)" >&2
       if [ "${CI:-}" = true ]; then exit 1; fi

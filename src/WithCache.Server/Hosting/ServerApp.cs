@@ -42,9 +42,7 @@ internal static partial class ServerApp
 
         var services = builder.Services;
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart()
-            .PostConfigure(server => server.HostId = string.IsNullOrWhiteSpace(server.HostId)
-                ? $"{Environment.MachineName}:{server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
-                : server.HostId.Trim());
+            .PostConfigure(server => server.HostId = string.IsNullOrWhiteSpace(server.HostId) ? DefaultHostId(server.Port) : server.HostId.Trim());
         services.AddOptions<FetchOptions>().BindConfiguration("Fetch").PostConfigure<IOptions<ServerOptions>>((fetch, server) =>
             fetch.CredentialsFile ??= Path.Combine(Path.GetFullPath(server.Value.DataDir), "credentials.json"));
         services.AddSingleton(TimeProvider.System);
@@ -126,6 +124,13 @@ internal static partial class ServerApp
         lifetime.ApplicationStarted.Register(() => LogStarted(app));
         return app;
     }
+
+    /// <summary>
+    /// A host's name in the shared catalog's job leases: machine name and port, stable across restarts so a restarted
+    /// host takes its own jobs back at once. A random port (0) has no stable name: the process id stands in.
+    /// </summary>
+    private static string DefaultHostId(int port) =>
+        Environment.MachineName + ":" + (port != 0 ? port.ToString(System.Globalization.CultureInfo.InvariantCulture) : "pid" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Moves a request that is not on the read path off the socket's I/O thread (see UseSockets above).</summary>
     private static async Task OffIoThreadAsync(HttpContext context, Func<Task> next)

@@ -21,7 +21,7 @@ public sealed class ApiDocumentTests : IAsyncLifetime
     public async Task ServedDocument_SameAsDocsOpenApiJson()
     {
         var served = Normalize(await _server.Client.GetStringAsync("/api/v1/openapi.json"));
-        var path = Path.Combine(RepoRoot(), "docs", "openapi.json");
+        var path = Path.Combine(Repository.Root(), "docs", "openapi.json");
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
             await File.WriteAllTextAsync(path, served);
@@ -82,17 +82,4 @@ public sealed class ApiDocumentTests : IAsyncLifetime
     }
 
     private static string Normalize(string json) => json.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd() + "\n";
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "WithCache.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no WithCache.slnx above " + AppContext.BaseDirectory);
-    }
 }

@@ -17,7 +17,7 @@ public sealed class ToolInstallTests : IDisposable
     {
         var packages = Path.Combine(_dir.Path, "packages");
         var tools = Path.Combine(_dir.Path, "tools");
-        var project = Path.Combine(RepositoryRoot(), "src", "WithCache.Server", "WithCache.Server.csproj");
+        var project = Path.Combine(Repository.Root(), "src", "WithCache.Server", "WithCache.Server.csproj");
 
         var pack = await Command.RunAsync("dotnet", ["pack", project, "-c", "Release", "-o", packages, "--nologo", "-v", "quiet"]);
         Assert.True(pack.ExitCode == 0, pack.Output);
@@ -69,18 +69,5 @@ public sealed class ToolInstallTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "WithCache.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("WithCache.slnx not found");
     }
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Stop or start one engine of a DIR started by up.sh, for the outage tests (a hit while the store or the database
+# is down must answer 503 and recover by itself once it is back).
+#   usage: outage.sh DIR rgw-stop|rgw-start|pg-stop|pg-start
+# rgw-stop stops radosgw only (the OSD and monitor keep running, so rgw-start is quick); pg-stop is pg_ctl's fast stop.
+set -euo pipefail
+SVC_NAME=outage
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+[ $# -eq 2 ] || svc_die "usage: $0 DIR rgw-stop|rgw-start|pg-stop|pg-start"
+DIR=$(cd "$1" && pwd)
+CEPH=$DIR/ceph
+PG=$DIR/pg
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pg_port() { sed -n "s/.*Port=\([0-9]*\).*/\1/p" "$PG/pg.env"; }
+rgw_port() { sed -n "s/^AWS_ENDPOINT_URL_S3='http:\/\/127.0.0.1:\([0-9]*\)'/\1/p" "$CEPH/s3.env"; }
+
+case $2 in
+  rgw-stop)
+    pid=$(svc_pid_of "$CEPH/run/client.rgw.a.pid" "$CEPH/ceph.conf")
+    [ -z "$pid" ] || svc_stop_pid "$pid" radosgw 10
+    ;;
+  rgw-start)
+    [ -z "$(svc_pid_of "$CEPH/run/client.rgw.a.pid" "$CEPH/ceph.conf")" ] || exit 0
+    radosgw -c "$CEPH/ceph.conf" -n client.rgw.a >>"$CEPH/log/client.rgw.a.out" 2>&1 || svc_die "radosgw did not start"
+    port=$(rgw_port)
+    for ((i = 0; i < 600; i++)); do
+      curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" && exit 0
+      sleep 0.1
+    done
+    svc_die "radosgw did not answer on $port within 60 s"
+    ;;
+  pg-stop)
+    runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" -m fast -w -t 30 stop >/dev/null
+    ;;
+  pg-start)
+    runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" -l "$PG/pg.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $(pg_port) -k $PG -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start >/dev/null
+    ;;
+  *) svc_die "unknown action '$2'" ;;
+esac

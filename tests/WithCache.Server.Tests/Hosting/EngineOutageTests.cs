@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net;
+using WithCache.Server.Tests.TestSupport;
+
+namespace WithCache.Server.Tests.Hosting;
+
+/// <summary>
+/// radosgw or PostgreSQL stopped under a running cache-host: hits and probes answer 503 within a bounded time (the
+/// shims then fall through to the origin), readiness says which engine is away, and once it is back hits return
+/// without a restart. Needs the engines started by tools/test.sh (WITHCACHE_TEST_SERVICES names their DIR).
+/// </summary>
+[Collection(EngineOutageCollection.Name)]
+public sealed class EngineOutageTests : IAsyncLifetime
+{
+    private const string SkipReason = "needs the engines started by tools/test.sh as root (WITHCACHE_TEST_SERVICES unset)";
+
+    /// <summary>How long a request may take to fail while an engine is down.</summary>
+    private static readonly TimeSpan FailFast = TimeSpan.FromSeconds(15);
+
+    private static readonly string? Services = Environment.GetEnvironmentVariable("WITHCACHE_TEST_SERVICES") is { Length: > 0 } dir ? dir : null;
+
+    private readonly TempDir _dir = new();
+    private ArtifactOrigin _origin = null!;
+
+    public async Task InitializeAsync() => _origin = await ArtifactOrigin.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Services is not null)
+        {
+            // Whatever happened, leave both engines running for the tests after this one.
+            await OutageAsync("rgw-start");
+            await OutageAsync("pg-start");
+        }
+
+        await _origin.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [SkippableFact]
+    public async Task StoreDown_HitsAndProbesAnswer503Fast_ThenRecoverByThemselves()
+    {
+        Skip.If(Services is null || !TestBackends.EnginesAvailable, SkipReason);
+        await using var server = await StartAsync();
+        var body = TestData.Bytes(1_500_000);
+        var url = await FillAsync(server, "/store/kit.tar", body);
+
+        await OutageAsync("rgw-stop");
+        await AssertUnavailableAsync(server, url, "blobs: unavailable");
+
+        await OutageAsync("rgw-start");
+        await AssertRecoversAsync(server, url, body);
+    }
+
+    [SkippableFact]
+    public async Task CatalogDown_HitsMissesAndProbesAnswer503Fast_ThenRecoverByThemselves()
+    {
+        Skip.If(Services is null || !TestBackends.EnginesAvailable, SkipReason);
+        await using var server = await StartAsync();
+        var body = TestData.Bytes(700_000);
+        var url = await FillAsync(server, "/catalog/kit.tar", body);
+        var other = _origin.Add("/catalog/other.tar", TestData.Bytes(1000));
+
+        await OutageAsync("pg-stop");
+        await AssertUnavailableAsync(server, url, "catalog: unavailable");
+        using (var miss = await server.Client.GetAsync(ServerHost.FetchPath(other)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, miss.StatusCode);
+        }
+
+        await OutageAsync("pg-start");
+        await AssertRecoversAsync(server, url, body);
+    }
+
+    private async Task<ServerHost> StartAsync()
+    {
+        var catalog = TestBackends.NewCatalog();
+        var blobs = await TestBackends.NewBlobsAsync();
+        return await ServerHost.StartAsync(_dir.Path, s =>
+        {
+            s["WithCache:Catalog"] = catalog;
+            s["WithCache:Blobs"] = blobs;
+        });
+    }
+
+    private async Task<string> FillAsync(ServerHost server, string path, byte[] body)
+    {
+        var url = _origin.Add(path, body);
+        await server.MissAsync(url);
+        using var hit = await server.WaitForHitAsync(url);
+        Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+        return url;
+    }
+
+    private static async Task AssertUnavailableAsync(ServerHost server, string url, string readiness)
+    {
+        var clock = Stopwatch.StartNew();
+        using var get = await server.Client.GetAsync(ServerHost.FetchPath(url));
+        using var head = await server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, ServerHost.FetchPath(url)));
+        using var ready = await server.Client.GetAsync("/healthz/ready");
+        using var live = await server.Client.GetAsync("/healthz");
+        clock.Stop();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, get.StatusCode);
+        Assert.Equal("unavailable", get.Headers.GetValues("X-WithCache").Single());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains(readiness, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.True(clock.Elapsed < 4 * FailFast, $"four requests took {clock.Elapsed} while an engine was down");
+    }
+
+    private static async Task AssertRecoversAsync(ServerHost server, string url, byte[] body)
+    {
+        using var hit = await ServerHost.WaitForHitAsync(server.Client, url, TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+        Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+        using var ready = await server.Client.GetAsync("/healthz/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    private static async Task OutageAsync(string action)
+    {
+        var result = await Command.RunAsync("bash", Path.Combine(Repository.Root(), "ci", "services", "outage.sh"), Services!, action);
+        Assert.True(result.ExitCode == 0, $"outage.sh {action}: {result.Output}");
+    }
+}
