@@ -52,9 +52,10 @@ internal sealed partial class AuditLog
         {
             _database.RecordEvent(_time.GetUtcNow(), actor, action, subject, detail, _options.MaxEvents);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (Exception e) when (e is global::System.Data.Common.DbException or CatalogUnavailableException)
         {
-            // The action itself happened; a catalog that cannot take the line (disk full) must not undo or fail it.
+            // The action itself happened; a catalog that cannot take the line (disk full, a shared database away)
+            // must not undo or fail it.
             LogNotRecorded(_logger, action, subject, e.Message);
         }
     }

@@ -76,19 +76,30 @@ internal sealed partial class DownloadScheduler
             return (EnqueueOutcome.AlreadyActive, null);
         }
 
-        if (_database.FindArtifact(key.Value) is not null)
+        long? jobId;
+        try
         {
+            if (_database.FindArtifact(key.Value) is not null)
+            {
+                _activeByKey.TryRemove(key.Value, out _);
+                return (EnqueueOutcome.AlreadyCached, null);
+            }
+
+            if (admit is not null && !admit())
+            {
+                _activeByKey.TryRemove(key.Value, out _);
+                return (EnqueueOutcome.Throttled, "too many new downloads asked for from this address; try again in a minute");
+            }
+
+            jobId = _database.CreateJob(key.Value, origin.Text, now);
+        }
+        catch
+        {
+            // The catalog is away: let the key go, or no later miss could ever queue it on this host.
             _activeByKey.TryRemove(key.Value, out _);
-            return (EnqueueOutcome.AlreadyCached, null);
+            throw;
         }
 
-        if (admit is not null && !admit())
-        {
-            _activeByKey.TryRemove(key.Value, out _);
-            return (EnqueueOutcome.Throttled, "too many new downloads asked for from this address; try again in a minute");
-        }
-
-        var jobId = _database.CreateJob(key.Value, origin.Text, now);
         if (jobId is not { } id)
         {
             _activeByKey.TryRemove(key.Value, out _);

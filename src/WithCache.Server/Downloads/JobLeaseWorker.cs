@@ -57,7 +57,7 @@ internal sealed partial class JobLeaseWorker : BackgroundService
                 LogTakenOver(_logger, taken.Count, _scheduler.AdoptExpired(taken));
             }
         }
-        catch (CatalogUnavailableException e)
+        catch (Exception e) when (e is CatalogUnavailableException or System.Data.Common.DbException)
         {
             // Leases run out while the catalog is away; whoever reaches it first afterwards takes the jobs over.
             LogCatalogUnavailable(_logger, e.Message);

@@ -100,6 +100,7 @@ internal static partial class ServerApp
         var app = builder.Build();
         app.UseMiddleware<RequestTelemetry>();
         app.Use(SecurityHeaders.ApplyAsync);
+        app.Use(EngineOutage.HandleAsync);
         app.UseWhen(context => !ReadPathEndpoints.IsReadPath(context.Request.Path), rest =>
         {
             rest.Use(OffIoThreadAsync);

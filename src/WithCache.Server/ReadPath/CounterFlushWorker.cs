@@ -47,12 +47,13 @@ internal sealed partial class CounterFlushWorker : BackgroundService
         {
             _counters.Flush(_database, _options.MaxMisses);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (Exception e) when (e is System.Data.Common.DbException or Catalog.CatalogUnavailableException)
         {
+            // The counts stay in memory (RequestCounters puts them back) and go with the next flush that succeeds.
             LogFlushFailed(_logger, e.Message);
         }
     }
 
-    [LoggerMessage(EventId = 1300, Level = LogLevel.Error, Message = "Could not write hit and miss counts: {Reason}")]
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Error, Message = "Could not write hit and miss counts (kept for the next flush): {Reason}")]
     private static partial void LogFlushFailed(ILogger logger, string reason);
 }

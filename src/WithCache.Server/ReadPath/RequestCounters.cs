@@ -61,7 +61,41 @@ internal sealed class RequestCounters
             _misses = new(StringComparer.Ordinal);
         }
 
-        database.AddHits(hits, _time.GetUtcNow());
-        database.RecordMisses(misses.Values, missCap);
+        var hitsWritten = false;
+        try
+        {
+            database.AddHits(hits, _time.GetUtcNow());
+            hitsWritten = true;
+            database.RecordMisses(misses.Values, missCap);
+        }
+        catch
+        {
+            // The catalog could not take them (a shared database away): keep them for the next flush.
+            PutBack(hitsWritten ? [] : hits, misses);
+            throw;
+        }
+    }
+
+    private void PutBack(Dictionary<string, long> hits, Dictionary<string, MissDelta> misses)
+    {
+        lock (_lock)
+        {
+            foreach (var (key, count) in hits)
+            {
+                _hits[key] = _hits.GetValueOrDefault(key) + count;
+            }
+
+            foreach (var (key, delta) in misses)
+            {
+                if (_misses.TryGetValue(key, out var newer))
+                {
+                    _misses[key] = newer with { Count = newer.Count + delta.Count, FirstSeen = delta.FirstSeen };
+                }
+                else if (_misses.Count < MaxPendingMisses)
+                {
+                    _misses[key] = delta;
+                }
+            }
+        }
     }
 }
