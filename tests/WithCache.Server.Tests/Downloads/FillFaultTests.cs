@@ -225,9 +225,10 @@ public sealed class FillFaultTests : IAsyncLifetime
         Assert.Equal("\"build-1\"", resumed.Header("If-Range"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Fill_ETagChangesWhileTheServerIsDown_TheCheckpointIsDroppedAndOnlyTheNewContentStored()
     {
+        Skip.If(TestBackends.Shared, "resumes from a checkpoint file in the local tmp/; on S3 an interrupted fill starts over");
         var before = TestData.Bytes(300_000, seed: 34);
         var after = TestData.Bytes(300_000, seed: 35);
 
@@ -307,7 +308,7 @@ public sealed class FillFaultTests : IAsyncLifetime
         Assert.Equal($"\"{sha}\"", hit.Headers.ETag?.Tag);
         var blob = Assert.Single(server.BlobFiles());
         Assert.Equal(sha, Path.GetFileName(blob));
-        Assert.Equal(sha, TestData.Sha256Hex(await File.ReadAllBytesAsync(blob)));
+        Assert.Equal(sha, TestData.Sha256Hex(await server.ReadBlobAsync(blob)));
         Assert.Empty(server.TempFiles());
     }
 

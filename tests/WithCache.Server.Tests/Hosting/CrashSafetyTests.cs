@@ -28,9 +28,10 @@ public sealed partial class CrashSafetyTests(ITestOutputHelper output) : IAsyncL
         _dir.Dispose();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task KilledAtRandomPointsDuringTwentyFills_RestartsConsistentAndEveryFillCompletes()
     {
+        Skip.If(TestBackends.Shared, "checks the local blob folder and cache.db file by file; on PostgreSQL + S3 the two-host kill test (TwoHostTests) covers a host killed mid-fill");
         var random = new Random(20261126);
         var bodies = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         for (var i = 0; i < Files; i++)

@@ -54,9 +54,10 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Restart_FillInFlightOnRangeCapableOrigin_ResumesFromCheckpointWithRange()
     {
+        Skip.If(TestBackends.Shared, "resumes from a checkpoint file in the local tmp/; on S3 an interrupted fill starts over");
         var body = TestData.Bytes(200_000, seed: 9);
         var origin = _origin.Add("/resumable.bin", body);
         _origin.SupportRanges("/resumable.bin");
@@ -88,9 +89,10 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Restart_BlobDeletedBehindTheCatalog_RowDroppedAndMissServed()
     {
+        Skip.If(TestBackends.Shared, TestBackends.SharedSkipReason);
         var origin = _origin.Add("/vanished.bin", TestData.Bytes(1000));
         await using var server = await ServerHost.StartAsync(_dir.Path);
         (await server.WaitForHitAsync(origin)).Dispose();

@@ -92,17 +92,16 @@ public sealed class CacheOperationsTests : IAsyncLifetime
         (await server.WaitForHitAsync(first)).Dispose();
         (await server.WaitForHitAsync(second)).Dispose();
         var operations = server.Get<CacheOperations>();
-        var blobs = Path.Combine(_dir.Path, "blobs");
-        Assert.Single(Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories));
+        Assert.Single(server.BlobFiles());
         Assert.Equal(1000, operations.Capacity.Stored);
 
         Assert.True(operations.DeleteArtifact(first).Succeeded);
-        Assert.Single(Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories));
+        Assert.Single(server.BlobFiles());
         using var stillServed = await server.Client.GetAsync(ServerHost.FetchPath(second));
         Assert.Equal(HttpStatusCode.OK, stillServed.StatusCode);
 
         Assert.True(operations.DeleteArtifact(second).Succeeded);
-        Assert.Empty(Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories));
+        Assert.Empty(server.BlobFiles());
         Assert.Equal(0, operations.Capacity.Stored);
         Assert.Equal(OperationOutcome.NotFound, operations.DeleteArtifact(second).Outcome);
     }
@@ -121,7 +120,7 @@ public sealed class CacheOperationsTests : IAsyncLifetime
 
         Assert.Equal(JobState.Failed, job.Job.State);
         Assert.StartsWith("cache full", job.Job.Reason, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+        Assert.Empty(server.TempFiles());
         using var miss = await server.Client.GetAsync(ServerHost.FetchPath(big));
         Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
     }
@@ -175,7 +174,7 @@ public sealed class CacheOperationsTests : IAsyncLifetime
         var job = await server.WaitForJobAsync(origin);
 
         Assert.Equal(JobState.Cancelled, job.Job.State);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+        Assert.Empty(server.TempFiles());
         Assert.Equal(1, operations.ClearFinishedJobs().Succeeded ? 1 : 0);
         Assert.Empty(operations.ListJobs(new ListQuery()));
     }

@@ -111,8 +111,8 @@ public sealed class BadInputTests : IAsyncLifetime
         var database = _server.Get<ICacheCatalog>();
         Assert.Equal(0, database.CountMisses());
         Assert.Empty(database.ListJobs(new ListQuery()));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "blobs"), "*", SearchOption.AllDirectories));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+        Assert.Empty(_server.BlobFiles());
+        Assert.Empty(_server.TempFiles());
     }
 
     [Fact]

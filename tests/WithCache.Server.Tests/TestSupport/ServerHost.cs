@@ -137,11 +137,28 @@ public sealed class ServerHost : IAsyncDisposable
         throw new TimeoutException($"job for {origin} did not reach {state?.ToString() ?? "an end"}");
     }
 
-    /// <summary>Every file under blobs/ (finished blobs only ever live there).</summary>
-    public IReadOnlyList<string> BlobFiles() => [.. Directory.EnumerateFiles(Path.Combine(DataDir, "blobs"), "*", SearchOption.AllDirectories)];
+    /// <summary>
+    /// Every finished blob: the files under blobs/, or on an S3 store the objects under the prefix's sha256/. Each name
+    /// ends with the blob's SHA-256; <see cref="ReadBlobAsync"/> reads one.
+    /// </summary>
+    public IReadOnlyList<string> BlobFiles() => S3Blobs is { } s3
+        ? TestBackends.ListKeys(s3, "sha256/")
+        : [.. Directory.EnumerateFiles(Path.Combine(DataDir, "blobs"), "*", SearchOption.AllDirectories)];
 
-    /// <summary>Every file under tmp/ (fills in flight and checkpoints).</summary>
-    public IReadOnlyList<string> TempFiles() => [.. Directory.EnumerateFiles(Path.Combine(DataDir, "tmp"))];
+    /// <summary>Every fill in flight or left behind: files under tmp/, or on an S3 store tmp/ objects and multipart uploads.</summary>
+    public IReadOnlyList<string> TempFiles() => S3Blobs is { } s3
+        ? [.. TestBackends.ListKeys(s3, "tmp/"), .. TestBackends.ListUploads(s3)]
+        : [.. Directory.EnumerateFiles(Path.Combine(DataDir, "tmp"))];
+
+    /// <summary>The bytes of one of <see cref="BlobFiles"/>.</summary>
+    public Task<byte[]> ReadBlobAsync(string name) =>
+        S3Blobs is { } s3 ? TestBackends.ReadObjectAsync(s3, name) : File.ReadAllBytesAsync(name);
+
+    /// <summary>The S3 store this server keeps its blobs in, or null for the local folder.</summary>
+    private WithCache.Server.Blobs.S3Location? S3Blobs =>
+        Settings.GetValueOrDefault("WithCache:Blobs") is { Length: > 0 } text && WithCache.Server.Blobs.S3Location.TryParse(text, out var location, out _)
+            ? location
+            : null;
 
     public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 

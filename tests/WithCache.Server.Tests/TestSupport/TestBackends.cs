@@ -1,6 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using WithCache.Server.Blobs;
+using S3Location = WithCache.Server.Blobs.S3Location;
 
 namespace WithCache.Server.Tests.TestSupport;
 
@@ -61,6 +62,45 @@ internal static class TestBackends
 
         // Short leases, so that a job of a stopped test server is not held for long.
         settings["WithCache:JobLease"] = "00:00:03";
+    }
+
+    /// <summary>The keys under <paramref name="location"/>'s prefix + <paramref name="under"/>.</summary>
+    public static IReadOnlyList<string> ListKeys(S3Location location, string under)
+    {
+        using var client = S3ObjectStore.CreateClientFromEnvironment();
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = client.ListObjectsV2Async(new ListObjectsV2Request
+            {
+                BucketName = location.Bucket,
+                Prefix = location.Prefix + under,
+                ContinuationToken = token,
+            }).GetAwaiter().GetResult();
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        return keys;
+    }
+
+    /// <summary>Multipart uploads begun and neither completed nor aborted under <paramref name="location"/>'s prefix.</summary>
+    public static IReadOnlyList<string> ListUploads(S3Location location)
+    {
+        using var client = S3ObjectStore.CreateClientFromEnvironment();
+        var page = client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = location.Bucket, Prefix = location.Prefix })
+            .GetAwaiter().GetResult();
+        return [.. (page.MultipartUploads ?? []).Select(u => "upload:" + u.Key)];
+    }
+
+    public static async Task<byte[]> ReadObjectAsync(S3Location location, string key)
+    {
+        using var client = S3ObjectStore.CreateClientFromEnvironment();
+        using var response = await client.GetObjectAsync(location.Bucket, key);
+        using var body = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(body);
+        return body.ToArray();
     }
 
     private static async Task CreateBucketAsync()
