@@ -193,7 +193,8 @@ internal sealed partial class DownloadScheduler
     /// <summary>Cancels a queued or running job; false when it is neither.</summary>
     public bool Cancel(long jobId)
     {
-        if (_running.TryGetValue(jobId, out var cancellation))
+        // A fill already told to stop is past cancelling: the catalog says how it ended (or is about to).
+        if (_running.TryGetValue(jobId, out var cancellation) && !cancellation.IsCancellationRequested)
         {
             cancellation.Cancel();
             return true;

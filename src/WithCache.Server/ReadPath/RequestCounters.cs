@@ -13,6 +13,10 @@ internal sealed class RequestCounters
     public const int MaxPendingMisses = 50_000;
 
     private readonly Lock _lock = new();
+
+    // One flush at a time, from the swap to the commit: a reader that flushes first (the Misses page) then sees what
+    // the periodic flush had already taken but not yet written.
+    private readonly Lock _flushLock = new();
     private readonly TimeProvider _time;
     private Dictionary<string, long> _hits = new(StringComparer.Ordinal);
     private Dictionary<string, MissDelta> _misses = new(StringComparer.Ordinal);
@@ -45,6 +49,14 @@ internal sealed class RequestCounters
 
     /// <summary>Writes what was counted since the last flush.</summary>
     public void Flush(ICacheCatalog database, int missCap = int.MaxValue)
+    {
+        lock (_flushLock)
+        {
+            FlushLocked(database, missCap);
+        }
+    }
+
+    private void FlushLocked(ICacheCatalog database, int missCap)
     {
         Dictionary<string, long> hits;
         Dictionary<string, MissDelta> misses;
