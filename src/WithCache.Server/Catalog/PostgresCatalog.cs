@@ -180,13 +180,20 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
         var (from, to) = InTransaction(connection =>
         {
             Execute(connection, "SELECT pg_advisory_xact_lock(@lock)", Int8("lock", MigrationLockId));
-            if (schema is not null)
+
+            // Created only when missing: even with IF NOT EXISTS, PostgreSQL checks the CREATE privilege first, and a
+            // role that may use a schema a DBA made for it need not be allowed to create one.
+            if (schema is not null && !(bool)Scalar(connection, "SELECT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = @schema)", Text("schema", schema))!)
             {
                 // An identifier cannot be a parameter: it is quoted instead.
                 Execute(connection, $"CREATE SCHEMA IF NOT EXISTS {QuoteIdentifier(schema)}");
             }
 
-            Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version(version integer PRIMARY KEY, applied_at bigint NOT NULL)");
+            if (!(bool)Scalar(connection, "SELECT EXISTS(SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_version')")!)
+            {
+                Execute(connection, "CREATE TABLE schema_version(version integer PRIMARY KEY, applied_at bigint NOT NULL)");
+            }
+
             var version = (int)Scalar(connection, "SELECT coalesce(max(version), 0) FROM schema_version")!;
             if (version > Migrations.Length)
             {
@@ -196,7 +203,13 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
 
             for (var next = version + 1; next <= Migrations.Length; next++)
             {
-                Execute(connection, Migrations[next - 1]);
+                // One statement per round trip: Npgsql sends a batch larger than its write buffer from a thread-pool
+                // task, which hosts starting at once (their threads blocked on the lock) would keep waiting for a thread.
+                foreach (var statement in Migrations[next - 1].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    Execute(connection, statement);
+                }
+
                 Execute(connection, "INSERT INTO schema_version(version, applied_at) VALUES(@version, @now)",
                     Int4("version", next), Int8("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             }

@@ -27,7 +27,7 @@ public sealed class PostgresCatalogTests : CatalogContractTests
 
     private protected override int CurrentVersion => 1;
 
-    private string ConnectionString => Server + ";SearchPath=" + _schema;
+    private string ConnectionString => $"{Server};SearchPath={_schema};Application Name={_schema}";
 
     [SkippableFact]
     public void Open_EightHostsAtOnce_AllSucceedAndMigrateOnce()
@@ -269,6 +269,40 @@ public sealed class PostgresCatalogTests : CatalogContractTests
     }
 
     [SkippableFact]
+    public void ConnectionKilled_UnavailableOnceThenBack()
+    {
+        var catalog = OpenHost("a");
+        catalog.Ping();
+
+        Sql($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{_schema}'", Server!);
+        var error = Record.Exception(() => catalog.FindArtifact("http://h/a"));
+
+        Assert.True(error is null or CatalogUnavailableException, error?.ToString());
+        Assert.Null(catalog.FindArtifact("http://h/a"));
+    }
+
+    [SkippableFact]
+    public void Open_RoleWithoutCreatePrivilege_UsesTheMigratedSchema()
+    {
+        OpenHost("a");
+        var role = _schema + "_user";
+        Sql($"CREATE ROLE \"{role}\" LOGIN; GRANT USAGE ON SCHEMA \"{_schema}\" TO \"{role}\"; "
+            + $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{_schema}\" TO \"{role}\"", Server!);
+        try
+        {
+            var options = new ServerOptions { Catalog = $"{ConnectionString};Username={role}", HostId = "b" };
+            using var limited = new PostgresCatalog(Options.Create(options), NullLogger<PostgresCatalog>.Instance);
+
+            Assert.Equal(1, limited.UserVersion);
+            Assert.NotNull(limited.CreateJob("http://h/a", "http://h/a", T0));
+        }
+        finally
+        {
+            Sql($"DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\"", Server!);
+        }
+    }
+
+    [SkippableFact]
     public void SqlError_IsABug_NotUnavailable()
     {
         var catalog = OpenHost("a");
@@ -288,9 +322,9 @@ public sealed class PostgresCatalogTests : CatalogContractTests
         return catalog;
     }
 
-    private object? Sql(string sql)
+    private object? Sql(string sql, string? connectionString = null)
     {
-        using var connection = new NpgsqlConnection(ConnectionString);
+        using var connection = new NpgsqlConnection(connectionString ?? ConnectionString);
         connection.Open();
         using var command = new NpgsqlCommand(sql, connection);
         return command.ExecuteScalar();
