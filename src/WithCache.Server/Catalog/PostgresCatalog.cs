@@ -141,7 +141,15 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
         }
 
         _dataSource = builder.Build();
-        Migrate(FirstSchema(given.SearchPath));
+        try
+        {
+            Migrate(FirstSchema(given.SearchPath));
+        }
+        catch
+        {
+            _dataSource.Dispose();
+            throw;
+        }
     }
 
     public string Kind => "postgres";
