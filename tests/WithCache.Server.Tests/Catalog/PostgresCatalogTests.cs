@@ -69,6 +69,72 @@ public sealed class PostgresCatalogTests : CatalogContractTests
     }
 
     [SkippableFact]
+    public void RecordMisses_RacingFillsOnAnotherHost_NoMissRowForACachedKey()
+    {
+        var a = OpenHost("a");
+        var b = OpenHost("b");
+        var keys = Enumerable.Range(0, 200).Select(i => $"http://h/{i}").ToList();
+        var jobs = keys.ToDictionary(k => k, k => a.CreateJob(k, k, T0)!.Value);
+
+        Parallel.Invoke(
+            () =>
+            {
+                foreach (var key in keys)
+                {
+                    a.CompleteFill(jobs[key], key, key, ContentDigest.Parse(new string('a', 64)), 1, T0);
+                }
+            },
+            () =>
+            {
+                foreach (var chunk in keys.Chunk(10))
+                {
+                    b.RecordMisses(chunk.Select(k => new MissDelta(k, k, 1, T0, T0)).ToList(), 10_000);
+                }
+            });
+
+        Assert.Equal(0, a.CountMisses());
+        Assert.Equal(200, a.CountArtifacts());
+    }
+
+    [SkippableFact]
+    public void DeleteArtifact_LastTwoKeysOfABlobOnTwoHosts_ExactlyOneSeesItUnused()
+    {
+        var a = OpenHost("a");
+        var b = OpenHost("b");
+        for (var round = 0; round < 20; round++)
+        {
+            var hex = new string((char)('a' + (round % 6)), 63) + (round % 10);
+            foreach (var key in new[] { $"http://h/{round}/1", $"http://h/{round}/2" })
+            {
+                a.CompleteFill(a.CreateJob(key, key, T0)!.Value, key, key, ContentDigest.Parse(hex), 1, T0);
+            }
+
+            var results = new[] { (a, $"http://h/{round}/1"), (b, $"http://h/{round}/2") }.AsParallel().WithDegreeOfParallelism(2)
+                .Select(x => x.Item1.DeleteArtifact(x.Item2)!.Value.BlobStillUsed).ToList();
+
+            Assert.Single(results, used => !used);
+        }
+    }
+
+    [SkippableFact]
+    public void AddHits_OverlappingKeysFromTwoHostsInOppositeOrder_AllCounted()
+    {
+        var a = OpenHost("a");
+        var b = OpenHost("b");
+        var keys = Enumerable.Range(0, 50).Select(i => $"http://h/{i:D2}").ToList();
+        foreach (var key in keys)
+        {
+            a.CompleteFill(a.CreateJob(key, key, T0)!.Value, key, key, ContentDigest.Parse(new string('b', 64)), 1, T0);
+        }
+
+        var forward = keys.ToDictionary(k => k, _ => 1L);
+        var backward = Enumerable.Reverse(keys).ToDictionary(k => k, _ => 1L);
+        Parallel.For(0, 40, i => (i % 2 == 0 ? a : b).AddHits(i % 2 == 0 ? forward : backward, T0));
+
+        Assert.All(keys, k => Assert.Equal(40, a.FindArtifact(k)!.Hits));
+    }
+
+    [SkippableFact]
     public void ClaimExpiredJobs_BeforeExpiry_NothingAfterExpiry_TakenAndStartedOver()
     {
         var a = OpenHost("a", TimeSpan.FromSeconds(10));
