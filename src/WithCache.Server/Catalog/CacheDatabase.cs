@@ -462,7 +462,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
                 UPDATE jobs SET state = $state, reason = $reason, permanent = $permanent, updated_at = $now,
                     temp_file = NULL, validator = NULL
                 WHERE id = $id AND state IN ('queued', 'running')
-                """, ("$id", id), ("$state", StateText(state)), ("$reason", reason), ("$permanent", permanent ? 1 : 0), ("$now", now.ToUnixTimeMilliseconds()));
+                """, ("$id", id), ("$state", JobStateText.Of(state)), ("$reason", reason), ("$permanent", permanent ? 1 : 0), ("$now", now.ToUnixTimeMilliseconds()));
             PruneFinishedJobs(connection, null);
         }
     }
@@ -657,28 +657,10 @@ internal sealed partial class CacheDatabase : ICacheCatalog
         DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
 
     private static JobRecord ReadJob(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), ParseState(r.GetString(3)), r.GetInt64(4),
+        r.GetInt64(0), r.GetString(1), r.GetString(2), JobStateText.Parse(r.GetString(3)), r.GetInt64(4),
         r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7) != 0,
         DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
         r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11));
-
-    private static string StateText(JobState state) => state switch
-    {
-        JobState.Queued => "queued",
-        JobState.Running => "running",
-        JobState.Completed => "completed",
-        JobState.Failed => "failed",
-        _ => "cancelled",
-    };
-
-    private static JobState ParseState(string text) => text switch
-    {
-        "queued" => JobState.Queued,
-        "running" => JobState.Running,
-        "completed" => JobState.Completed,
-        "failed" => JobState.Failed,
-        _ => JobState.Cancelled,
-    };
 
     private static string? EmptyToNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 }

@@ -74,7 +74,7 @@ internal sealed partial class PostgresCatalog
             UPDATE jobs SET state = @state, reason = @reason, permanent = @permanent, updated_at = @now,
                 temp_file = NULL, validator = NULL, reserved_bytes = 0
             WHERE id = @id AND state IN ('queued', 'running')
-            """, Int8("id", id), Text("state", StateText(state)), Text("reason", reason), Bool("permanent", permanent), Int8("now", now.ToUnixTimeMilliseconds()));
+            """, Int8("id", id), Text("state", JobStateText.Of(state)), Text("reason", reason), Bool("permanent", permanent), Int8("now", now.ToUnixTimeMilliseconds()));
         PruneFinishedJobs(connection);
         return 0;
     });
@@ -159,26 +159,8 @@ internal sealed partial class PostgresCatalog
         Run(connection => Execute(connection, "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')"));
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), ParseState(r.GetString(3)), r.GetInt64(4),
+        r.GetInt64(0), r.GetString(1), r.GetString(2), JobStateText.Parse(r.GetString(3)), r.GetInt64(4),
         r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetBoolean(7),
         DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
         r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11));
-
-    private static string StateText(JobState state) => state switch
-    {
-        JobState.Queued => "queued",
-        JobState.Running => "running",
-        JobState.Completed => "completed",
-        JobState.Failed => "failed",
-        _ => "cancelled",
-    };
-
-    private static JobState ParseState(string text) => text switch
-    {
-        "queued" => JobState.Queued,
-        "running" => JobState.Running,
-        "completed" => JobState.Completed,
-        "failed" => JobState.Failed,
-        _ => JobState.Cancelled,
-    };
 }

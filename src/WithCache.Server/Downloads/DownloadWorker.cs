@@ -148,6 +148,12 @@ internal sealed partial class DownloadWorker : BackgroundService
                 }
             }
 
+            if (_scheduler.WasLost(request.JobId))
+            {
+                // Cancelled on another host, or taken over by one: the job row is not this host's to end.
+                failure = null;
+            }
+
             if (failure is { } end)
             {
                 _database.FinishJob(request.JobId, end.State, end.Reason, permanent, _time.GetUtcNow());

@@ -47,7 +47,11 @@ internal static partial class ServerApp
             fetch.CredentialsFile ??= Path.Combine(Path.GetFullPath(server.Value.DataDir), "credentials.json"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<BlobStore>();
-        services.AddSingleton<ICacheCatalog, CacheDatabase>();
+        // The catalog: SQLite in the data dir (one host), or a PostgreSQL database several hosts share (--catalog).
+        services.AddSingleton<ICacheCatalog>(provider =>
+            string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<ServerOptions>>().Value.Catalog)
+                ? ActivatorUtilities.CreateInstance<CacheDatabase>(provider)
+                : ActivatorUtilities.CreateInstance<PostgresCatalog>(provider));
         services.AddSingleton<CapacityLedger>();
         services.AddSingleton<RequestCounters>();
         services.AddSingleton<DownloadScheduler>();
