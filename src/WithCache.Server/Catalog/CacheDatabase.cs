@@ -166,17 +166,11 @@ internal sealed partial class CacheDatabase : ICacheCatalog
 
     public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
     {
-        var order = query.Sort switch
-        {
-            "hits" => "hits",
-            "size" => "size",
-            "key" => "key",
-            _ => "fetched_at",
-        };
+        var order = CatalogOrder.Artifacts(query);
         var sql = $"""
             SELECT key, origin, digest, size, fetched_at, hits, misses_before FROM artifacts
             WHERE ($filter IS NULL OR instr(key, $filter) > 0)
-            ORDER BY {order} {(query.Ascending ? "ASC" : "DESC")}, key LIMIT $limit OFFSET $offset
+            ORDER BY {order} LIMIT $limit OFFSET $offset
             """;
         using var connection = Open();
         using var command = Command(connection, sql, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
@@ -363,17 +357,11 @@ internal sealed partial class CacheDatabase : ICacheCatalog
 
     public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
     {
-        var order = query.Sort switch
-        {
-            "count" => "count",
-            "first" => "first_seen",
-            "key" => "key",
-            _ => "last_seen",
-        };
+        var order = CatalogOrder.Misses(query);
         var sql = $"""
             SELECT key, origin, count, first_seen, last_seen FROM misses
             WHERE ($filter IS NULL OR instr(key, $filter) > 0)
-            ORDER BY {order} {(query.Ascending ? "ASC" : "DESC")}, key LIMIT $limit OFFSET $offset
+            ORDER BY {order} LIMIT $limit OFFSET $offset
             """;
         using var connection = Open();
         using var command = Command(connection, sql, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
@@ -486,10 +474,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
     /// <summary>Jobs by id (creation order) when sorted by "id"; otherwise running, then queued, then the rest, each newest first.</summary>
     public IReadOnlyList<JobRecord> ListJobs(ListQuery query)
     {
-        var direction = query.Ascending ? "ASC" : "DESC";
-        var order = query.Sort == "id"
-            ? $"id {direction}"
-            : $"CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id {direction}";
+        var order = CatalogOrder.Jobs(query);
         using var connection = Open();
         using var command = Command(connection, JobColumns + $"""
              WHERE ($filter IS NULL OR instr(key, $filter) > 0)

@@ -20,14 +20,8 @@ internal sealed partial class PostgresCatalog
 
     public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
     {
-        var order = query.Sort switch
-        {
-            "hits" => "hits",
-            "size" => "size",
-            "key" => "key",
-            _ => "fetched_at",
-        };
-        var sql = $"{ArtifactColumns} {KeyFilter} ORDER BY {order} {(query.Ascending ? "ASC" : "DESC")}, key LIMIT @limit OFFSET @offset";
+        var order = CatalogOrder.Artifacts(query);
+        var sql = $"{ArtifactColumns} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
         return Run(connection => ReadAll(connection, ReadArtifact, sql,
             Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
     }
@@ -158,14 +152,8 @@ internal sealed partial class PostgresCatalog
 
     public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
     {
-        var order = query.Sort switch
-        {
-            "count" => "count",
-            "first" => "first_seen",
-            "key" => "key",
-            _ => "last_seen",
-        };
-        var sql = $"{MissColumns} {KeyFilter} ORDER BY {order} {(query.Ascending ? "ASC" : "DESC")}, key LIMIT @limit OFFSET @offset";
+        var order = CatalogOrder.Misses(query);
+        var sql = $"{MissColumns} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
         return Run(connection => ReadAll(connection, ReadMiss, sql,
             Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
     }

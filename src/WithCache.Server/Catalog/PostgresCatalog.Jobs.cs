@@ -89,10 +89,7 @@ internal sealed partial class PostgresCatalog
     /// <summary>Jobs by id (creation order) when sorted by "id"; otherwise running, then queued, then the rest, each newest first.</summary>
     public IReadOnlyList<JobRecord> ListJobs(ListQuery query)
     {
-        var direction = query.Ascending ? "ASC" : "DESC";
-        var order = query.Sort == "id"
-            ? $"id {direction}"
-            : $"CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id {direction}";
+        var order = CatalogOrder.Jobs(query);
         var sql = $"{SelectJobs} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
         return Run(connection => ReadAll(connection, ReadJob, sql,
             Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
