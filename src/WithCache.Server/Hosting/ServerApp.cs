@@ -49,6 +49,8 @@ internal static partial class ServerApp
             fetch.CredentialsFile ??= Path.Combine(Path.GetFullPath(server.Value.DataDir), "credentials.json"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<BlobStore>();
+        services.AddOptions<S3BlobOptions>().BindConfiguration(S3BlobOptions.Section);
+        services.AddSingleton<BlobBackend>();
         services.AddSingleton<ICacheCatalog, CacheDatabase>();
         services.AddSingleton<CapacityLedger>();
         services.AddSingleton<RequestCounters>();
