@@ -167,6 +167,12 @@ internal sealed partial class StartupReconciler : IHostedService
         {
             LogStoreUnreachable(_logger, _backend.Location?.ToString() ?? "", e.Message);
         }
+        catch (Amazon.S3.AmazonS3Exception e)
+        {
+            // A store that refuses a listing or a delete (a key without that permission, a store without the call)
+            // still serves: the sweep is housekeeping, so the host starts and says why it did not sweep.
+            LogStoreUnreachable(_logger, _backend.Location?.ToString() ?? "", $"{(int)e.StatusCode} {e.ErrorCode}: {e.Message}");
+        }
     }
 
     [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Start-up: removed {TempFiles} temp file(s) and {Orphans} orphan blob(s), dropped {Dropped} catalog row(s) without a blob, resumed {Jobs} job(s)")]
@@ -178,6 +184,6 @@ internal sealed partial class StartupReconciler : IHostedService
     [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Start-up on {Store}: aborted {Uploads} stale upload(s), removed {TempKeys} stale temp key(s) and {Orphans} orphan object(s), dropped {Dropped} catalog row(s) without an object")]
     private static partial void LogStoreReconciled(ILogger logger, string store, int uploads, int tempKeys, int orphans, int dropped);
 
-    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Start-up: the object store {Store} cannot be reached ({Reason}); not reconciled this time, hits answer 503 until it is back")]
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Start-up: the object store {Store} could not be reconciled ({Reason}); hits answer 503 while it cannot be reached")]
     private static partial void LogStoreUnreachable(ILogger logger, string store, string reason);
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.AspNetCore.Http;
 using WithCache.Server.Blobs;
 using WithCache.Server.Catalog;
 using WithCache.Server.Operations;
@@ -329,11 +330,7 @@ public sealed class S3ReadPathTests : IAsyncLifetime
             s["S3:SecretAccessKey"] = "none";
         });
         _servers.Add(server);
-        var origin = "http://127.0.0.1:1/vendor/tool.tar.gz";
-        var catalog = server.Get<ICacheCatalog>();
-        var key = server.Get<CacheOperations>().FindKey(origin)!;
-        var jobId = catalog.CreateJob(key, origin, DateTimeOffset.UtcNow)!.Value;
-        catalog.CompleteFill(jobId, key, origin, ContentDigest.Parse(TestData.Sha256Hex([9])), 1, DateTimeOffset.UtcNow);
+        var origin = SeedArtifact(server, "http://127.0.0.1:1/vendor/tool.tar.gz", TestData.Sha256Hex([9]), 1);
 
         var clock = Stopwatch.StartNew();
         using var get = await server.Client.GetAsync(ServerHost.FetchPath(origin));
@@ -347,6 +344,62 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(8));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
         _output.WriteLine($"503 after {elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>No store needed: a loopback server plays the store and stops sending after the headers or mid-body.</summary>
+    [Fact]
+    public async Task Hit_StoreStalls_BeforeHeaders503_MidBodyConnectionCutOff()
+    {
+        await using var fakeStore = await OriginServer.StartAsync();
+        var stalledHex = TestData.Sha256Hex([1]);
+        var silentHex = TestData.Sha256Hex([2]);
+
+        // The bucket exists (HEAD at start-up); listing it fails (404), so start-up skips the sweep.
+        fakeStore.Map("/bucket/", (_, _) => Task.CompletedTask);
+        fakeStore.Map("/bucket/p/" + KeyTail(stalledHex), async (context, _) =>
+        {
+            context.Response.ContentLength = 100_000;
+            await context.Response.Body.WriteAsync(new byte[10_000]);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        fakeStore.Map("/bucket/p/" + KeyTail(silentHex), (context, _) => Task.Delay(Timeout.Infinite, context.RequestAborted));
+        var server = await ServerHost.StartAsync(NewDir().Path, s =>
+        {
+            s["WithCache:Blobs"] = "s3://bucket/p/";
+            s["S3:Endpoint"] = fakeStore.Url("/");
+            s["S3:AccessKeyId"] = "none";
+            s["S3:SecretAccessKey"] = "none";
+            s["S3:ReadTimeout"] = "00:00:01";
+            s["S3:BodyIdleTimeout"] = "00:00:01";
+        });
+        _servers.Add(server);
+        var stalled = SeedArtifact(server, "http://127.0.0.1:1/stalled.bin", stalledHex, 100_000);
+        var silent = SeedArtifact(server, "http://127.0.0.1:1/silent.bin", silentHex, 100_000);
+
+        var clock = Stopwatch.StartNew();
+        using (var response = await server.Client.GetAsync(ServerHost.FetchPath(silent)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        }
+
+        clock.Restart();
+        using (var response = await server.Client.GetAsync(ServerHost.FetchPath(stalled), HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsByteArrayAsync());
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static string SeedArtifact(ServerHost server, string origin, string hex, long size)
+    {
+        var catalog = server.Get<ICacheCatalog>();
+        var key = server.Get<CacheOperations>().FindKey(origin)!;
+        var jobId = catalog.CreateJob(key, origin, DateTimeOffset.UtcNow)!.Value;
+        catalog.CompleteFill(jobId, key, origin, ContentDigest.Parse(hex), size, DateTimeOffset.UtcNow);
+        return origin;
     }
 
     private async Task<ServerHost> StartS3ServerAsync(Action<Dictionary<string, string?>>? configure = null)
