@@ -92,14 +92,19 @@ internal sealed partial class StartupReconciler : IHostedService
     private async Task ReconcileStoreAsync(S3ObjectStore store, CancellationToken cancellationToken)
     {
         bool exists;
-        try
+        using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            exists = await store.BucketExistsAsync(cancellationToken);
-        }
-        catch (ObjectStoreUnavailableException e)
-        {
-            LogStoreUnreachable(_logger, _backend.Location?.ToString() ?? "", e.Message);
-            return;
+            // A store that accepts connections but never answers must not hold the start for the client's retries.
+            bounded.CancelAfter(_backend.S3.ReadTimeout);
+            try
+            {
+                exists = await store.BucketExistsAsync(bounded.Token);
+            }
+            catch (Exception e) when (e is ObjectStoreUnavailableException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                LogStoreUnreachable(_logger, _backend.Location?.ToString() ?? "", e.Message);
+                return;
+            }
         }
 
         if (!exists)

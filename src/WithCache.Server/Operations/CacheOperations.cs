@@ -126,12 +126,13 @@ internal sealed partial class CacheOperations
         }
 
         // The operator's actions are synchronous and run off the socket's I/O thread (ServerApp), so waiting on the
-        // store here blocks a pool thread for one DELETE, bounded by the client's timeouts.
+        // store here blocks a pool thread for one DELETE, for at most the read timeout.
         try
         {
-            _blobs.DeleteAsync(digest, CancellationToken.None).GetAwaiter().GetResult();
+            using var timeout = new CancellationTokenSource(_blobs.S3.ReadTimeout);
+            _blobs.DeleteAsync(digest, timeout.Token).GetAwaiter().GetResult();
         }
-        catch (ObjectStoreUnavailableException e)
+        catch (Exception e) when (e is ObjectStoreUnavailableException or OperationCanceledException)
         {
             // The row is gone already, so no hit names the object; a start-up after the grace period removes it.
             LogObjectLeft(_logger, digest.Hex, e.Message);
