@@ -258,6 +258,26 @@ public sealed class S3ReadPathTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Fill_DroppedMidway_ResumesWithRangeIntoTheSameUpload()
+    {
+        Skip.IfNot(HasEndpoint, SkipReason);
+        var server = await StartS3ServerAsync();
+
+        // The whole-body answer stops halfway (after more than one part); the Range request for the rest succeeds.
+        var body = TestData.Bytes((2 * S3Upload.PartBytes) + 999, seed: 8);
+        var origin = _origin.Add("/s3/resumed.bin", body);
+        _origin.SupportRanges("/s3/resumed.bin");
+        _origin.CutShort("/s3/resumed.bin");
+        using var hit = await server.WaitForHitAsync(origin, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+        Assert.Contains(_origin.RangeRequests, r => r.StartsWith($"/s3/resumed.bin bytes={body.Length / 2}-", StringComparison.Ordinal));
+        Assert.Equal(2, _origin.RequestsFor("/s3/resumed.bin"));
+        Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await ListKeysAsync(_prefix));
+        Assert.Empty(await ListUploadsAsync());
+    }
+
+    [SkippableFact]
     public async Task Delete_LastArtifactOfAnObject_RemovesTheObject()
     {
         Skip.IfNot(HasEndpoint, SkipReason);
