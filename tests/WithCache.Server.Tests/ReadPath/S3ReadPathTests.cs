@@ -271,7 +271,9 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         using var hit = await server.WaitForHitAsync(origin, TimeSpan.FromSeconds(60));
 
         Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
-        Assert.Contains(_origin.RangeRequests, r => r.StartsWith($"/s3/resumed.bin bytes={body.Length / 2}-", StringComparison.Ordinal));
+        // Where it resumes depends on how much arrived before the close; never from the start.
+        var resumedAt = Assert.Single(_origin.RangeRequests).Split(' ')[1];
+        Assert.InRange(long.Parse(resumedAt["bytes=".Length..^1], CultureInfo.InvariantCulture), 1, body.Length / 2);
         Assert.Equal(2, _origin.RequestsFor("/s3/resumed.bin"));
         Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await ListKeysAsync(_prefix));
         Assert.Empty(await ListUploadsAsync());
