@@ -186,14 +186,23 @@ internal sealed partial class DownloadWorker : BackgroundService
             }
             else if (result.Outcome == DownloadOutcome.Completed && sink.Completed is { } uploaded)
             {
-                var refusal = await CommitToStoreAsync(request, store, sink, uploaded);
-                completed = refusal is null;
-                if (completed)
+                // The upload hashes what it sent, the fetch what it received: two digests that differ mean a restart
+                // left bytes of an earlier attempt in the upload, and such an object must never be published.
+                if (uploaded.Digest.Hex != result.Sha256Hex || uploaded.Length != result.Length)
                 {
-                    _metrics.CountFill(DownloadOutcome.Completed, result.Length, _time.GetElapsedTime(started));
+                    failure = (JobState.Failed, $"store: the upload holds {uploaded.Length} bytes with sha256 {uploaded.Digest.Hex}, the fetch {result.Length} with {result.Sha256Hex}", DownloadOutcome.StoreUnavailable);
                 }
+                else
+                {
+                    var refusal = await CommitToStoreAsync(request, store, sink, uploaded);
+                    completed = refusal is null;
+                    if (completed)
+                    {
+                        _metrics.CountFill(DownloadOutcome.Completed, result.Length, _time.GetElapsedTime(started));
+                    }
 
-                failure = refusal is null ? null : (JobState.Failed, refusal, DownloadOutcome.CacheFull);
+                    failure = refusal is null ? null : (JobState.Failed, refusal, DownloadOutcome.CacheFull);
+                }
             }
             else
             {
