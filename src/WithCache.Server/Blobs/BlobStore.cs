@@ -23,8 +23,8 @@ internal sealed class BlobStore
 
     public string TempDirectory => _tempRoot;
 
-    /// <summary>Whether the blob folder is there (readiness: a data dir on an unmounted disk is not).</summary>
-    public bool IsAvailable => Directory.Exists(_blobRoot) && Directory.Exists(_tempRoot);
+    /// <summary>Whether the blob and temp folders are there (readiness: a data dir on an unmounted disk is not).</summary>
+    public bool FoldersExist => Directory.Exists(_blobRoot) && Directory.Exists(_tempRoot);
 
     public string PathOf(ContentDigest digest) =>
         Path.Combine(_blobRoot, digest.Hex[..2], digest.Hex[2..4], digest.Hex);

@@ -12,7 +12,7 @@ namespace WithCache.Server.Blobs;
 /// under <c>&lt;prefix&gt;tmp/&lt;guid&gt;</c>, then a server-side copy publishes them at
 /// <c>&lt;prefix&gt;sha256/aa/bb/&lt;hex&gt;</c>. Keys derive from digests only, never from URLs.
 /// Any fault of the store (unreachable, timeout, 5xx) surfaces as <see cref="ObjectStoreUnavailableException"/>.
-/// Not yet wired into the server: the integrator decides where it lives in the composition root.
+/// The server reaches it through <see cref="BlobBackend"/> when <c>--blobs s3://…</c> is given.
 /// </summary>
 internal sealed class S3ObjectStore : IDisposable
 {
@@ -221,22 +221,117 @@ internal sealed class S3ObjectStore : IDisposable
     public Task DeleteAsync(ContentDigest digest, CancellationToken cancellationToken) =>
         DeleteKeyAsync(KeyOf(digest), cancellationToken);
 
-    /// <summary>Every published digest, a page of ListObjectsV2 at a time, for reconciling the catalog with the bucket.</summary>
-    public async IAsyncEnumerable<ContentDigest> ListAsync(int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Every published object with its length and last-modified time, a page of ListObjectsV2 at a time, for
+    /// reconciling the catalog with the bucket.
+    /// </summary>
+    public async IAsyncEnumerable<S3StoredObject> ListAsync(int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix + "sha256/", MaxKeys = pageSize };
+        await foreach (var item in ListKeysAsync(_prefix + "sha256/", pageSize, cancellationToken).ConfigureAwait(false))
+        {
+            var name = item.Key[(item.Key.LastIndexOf('/') + 1)..];
+            // Skip anything that is not ours (a stray key, a name not lower-case hex) or sits at the wrong path.
+            if (ContentDigest.TryParse(name, out var digest) && KeyOf(digest.Value) == item.Key)
+            {
+                yield return new S3StoredObject(digest.Value, item.Size ?? 0, LastModifiedOf(item.LastModified));
+            }
+        }
+    }
+
+    /// <summary>Completed temp objects under <c>&lt;prefix&gt;tmp/</c> (a fill that completed but was not published), with their age.</summary>
+    public async IAsyncEnumerable<(string Key, DateTimeOffset LastModified)> ListTempAsync(int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in ListKeysAsync(_prefix + "tmp/", pageSize, cancellationToken).ConfigureAwait(false))
+        {
+            yield return (item.Key, LastModifiedOf(item.LastModified));
+        }
+    }
+
+    /// <summary>Multipart uploads in progress under <c>&lt;prefix&gt;tmp/</c>: fills running on some host, or left by a crash.</summary>
+    public async IAsyncEnumerable<S3PendingUpload> ListUploadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = _prefix + "tmp/" };
+        while (true)
+        {
+            var page = await GuardAsync(() => _client.ListMultipartUploadsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            foreach (var upload in page.MultipartUploads ?? [])
+            {
+                yield return new S3PendingUpload(upload.Key, upload.UploadId, LastModifiedOf(upload.Initiated));
+            }
+
+            if (page.IsTruncated != true)
+            {
+                yield break;
+            }
+
+            request.KeyMarker = page.NextKeyMarker;
+            request.UploadIdMarker = page.NextUploadIdMarker;
+        }
+    }
+
+    public Task AbortUploadAsync(S3PendingUpload upload, CancellationToken cancellationToken) =>
+        GuardAsync(
+            () => _client.AbortMultipartUploadAsync(
+                new AbortMultipartUploadRequest { BucketName = _bucket, Key = upload.Key, UploadId = upload.UploadId }, cancellationToken),
+            cancellationToken);
+
+    /// <summary>Deletes a temp object (only keys under <c>&lt;prefix&gt;tmp/</c>: the caller got it from <see cref="ListTempAsync"/>).</summary>
+    public Task DeleteTempAsync(string key, CancellationToken cancellationToken) =>
+        key.StartsWith(_prefix + "tmp/", StringComparison.Ordinal)
+            ? DeleteKeyAsync(key, cancellationToken)
+            : throw new ArgumentException("not a temp key of this store", nameof(key));
+
+    /// <summary>
+    /// True when the bucket exists, false when the store answers that it does not; a store that cannot be reached
+    /// throws <see cref="ObjectStoreUnavailableException"/>. One HEAD: cheap enough for a readiness probe.
+    /// </summary>
+    public async Task<bool> BucketExistsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await GuardAsync(() => _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _bucket }, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A URL that GETs the object without credentials until <paramref name="expires"/>, with the store's answer
+    /// carrying <paramref name="downloadName"/> as an attachment when given. Signed locally: no request to the store.
+    /// </summary>
+    public string PresignGet(ContentDigest digest, DateTime expires, string? downloadName)
+    {
+        var request = new GetPreSignedUrlRequest
+        {
+            BucketName = _bucket,
+            Key = KeyOf(digest),
+            Verb = HttpVerb.GET,
+            Expires = expires,
+            Protocol = _client.Config.ServiceURL is { } url && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS,
+        };
+        request.ResponseHeaderOverrides.ContentType = "application/octet-stream";
+        if (downloadName is not null)
+        {
+            request.ResponseHeaderOverrides.ContentDisposition =
+                new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileNameStar = downloadName }.ToString();
+        }
+
+        return _client.GetPreSignedURL(request);
+    }
+
+    private async IAsyncEnumerable<S3Object> ListKeysAsync(string prefix, int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix, MaxKeys = pageSize };
         while (true)
         {
             var page = await GuardAsync(() => _client.ListObjectsV2Async(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             // SDK v4 leaves the collection null when a page is empty.
             foreach (var item in page.S3Objects ?? [])
             {
-                var name = item.Key[(item.Key.LastIndexOf('/') + 1)..];
-                // Skip anything that is not ours (a stray key, a name not lower-case hex) or sits at the wrong path.
-                if (ContentDigest.TryParse(name, out var digest) && KeyOf(digest.Value) == item.Key)
-                {
-                    yield return digest.Value;
-                }
+                yield return item;
             }
 
             if (page.IsTruncated != true)
@@ -247,6 +342,10 @@ internal sealed class S3ObjectStore : IDisposable
             request.ContinuationToken = page.NextContinuationToken;
         }
     }
+
+    // SDK v4 gives nullable local DateTimes; an object without a date counts as new, so no sweep takes it.
+    private static DateTimeOffset LastModifiedOf(DateTime? value) =>
+        value is { } date ? new DateTimeOffset(date.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MaxValue;
 
     private async Task<bool> ExistsKeyAsync(string key, CancellationToken cancellationToken) =>
         await LengthOfKeyAsync(key, cancellationToken).ConfigureAwait(false) is not null;

@@ -24,4 +24,7 @@ internal enum DownloadOutcome
     CacheFull,
     NetworkError,
     DiskError,
+
+    /// <summary>The S3 object store could not be reached or failed (blobs on <c>--blobs s3://…</c>); worth retrying later.</summary>
+    StoreUnavailable,
 }

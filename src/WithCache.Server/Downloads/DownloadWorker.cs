@@ -10,7 +10,8 @@ namespace WithCache.Server.Downloads;
 
 /// <summary>
 /// <c>--workers</c> loops draining the download queue. Each fill goes to a temp file, is committed to the blob
-/// store by an atomic rename, and only then becomes visible through its catalog row.
+/// store by an atomic rename, and only then becomes visible through its catalog row. With blobs on S3 a fill streams
+/// into a multipart upload instead, is published under its content address, and only then gets its catalog row.
 /// </summary>
 internal sealed partial class DownloadWorker : BackgroundService
 {
@@ -19,6 +20,7 @@ internal sealed partial class DownloadWorker : BackgroundService
     private readonly DownloadScheduler _scheduler;
     private readonly OriginFetcher _fetcher;
     private readonly BlobStore _blobs;
+    private readonly S3ObjectStore? _objectStore;
     private readonly ICacheCatalog _database;
     private readonly CapacityLedger _capacity;
     private readonly RequestCounters _counters;
@@ -31,7 +33,7 @@ internal sealed partial class DownloadWorker : BackgroundService
     public DownloadWorker(
         DownloadScheduler scheduler,
         OriginFetcher fetcher,
-        BlobStore blobs,
+        BlobBackend blobs,
         ICacheCatalog database,
         CapacityLedger capacity,
         RequestCounters counters,
@@ -43,7 +45,8 @@ internal sealed partial class DownloadWorker : BackgroundService
     {
         _scheduler = scheduler;
         _fetcher = fetcher;
-        _blobs = blobs;
+        _blobs = blobs.Local;
+        _objectStore = blobs.ObjectStore;
         _database = database;
         _capacity = capacity;
         _counters = counters;
@@ -90,6 +93,12 @@ internal sealed partial class DownloadWorker : BackgroundService
 
         using var cancellation = _scheduler.BeginRun(request.JobId, stoppingToken);
         var started = _time.GetTimestamp();
+        if (_objectStore is { } store)
+        {
+            await RunIntoStoreAsync(request, store, started, stoppingToken, cancellation.Token);
+            return;
+        }
+
         var resumable = request.TempFile is { } name ? _blobs.FindTempPath(name) : null;
         var temp = resumable ?? _blobs.CreateTempPath();
         var resumeFrom = resumable is null ? null : request.ResumeFrom;
@@ -148,45 +157,162 @@ internal sealed partial class DownloadWorker : BackgroundService
                 }
             }
 
-            if (_scheduler.WasLost(request.JobId))
-            {
-                // Cancelled on another host, or taken over by one: the job row is not this host's to end.
-                failure = null;
-            }
-
-            if (failure is { } end)
-            {
-                _database.FinishJob(request.JobId, end.State, end.Reason, permanent, _time.GetUtcNow());
-                LogFailed(_logger, request.JobId, request.Key.Value, end.Outcome, end.Reason);
-                _metrics.CountFill(end.Outcome, 0, _time.GetElapsedTime(started));
-                _audit.Record(AuditLog.System, end.State == JobState.Cancelled ? AuditActions.FillCancelled : AuditActions.FillFailed, request.Key.Value, $"job {request.JobId}: {end.Reason}");
-            }
-
-            _scheduler.EndRun(request, completed, permanent);
+            EndRun(request, completed, permanent, failure, started);
         }
     }
 
-    private Task<FetchResult> FetchAsync(
-        DownloadRequest request, string temp, FetchCheckpoint? resumeFrom, CancellationToken stoppingToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// A fill with blobs on S3: the body streams into a multipart upload (nothing under the data dir), is published
+    /// under its content address, and only then is the catalog row written. A failed or cancelled fill aborts its
+    /// upload, so nothing is left in the bucket.
+    /// </summary>
+    private async Task RunIntoStoreAsync(
+        DownloadRequest request, S3ObjectStore store, long started, CancellationToken stoppingToken, CancellationToken cancellationToken)
+    {
+        var completed = false;
+        var permanent = false;
+        (JobState State, string Reason, DownloadOutcome Outcome)? failure = null;
+        var sink = new S3FillSink(store, _logger);
+        try
+        {
+            LogStarted(_logger, request.JobId, request.Key.Value);
+            var result = await _fetcher.FetchAsync(request.Origin, sink, length => _capacity.TryReserve(request.JobId, length), ProgressReporter(request), cancellationToken);
+            if (result.Outcome == DownloadOutcome.Cancelled && stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down: no checkpoint is kept in S3 mode. A multipart upload could only be continued by
+                // recording its id and part ETags, and the hash state over them; instead the upload is aborted below
+                // and the job, still "running" in the catalog, starts again from zero at the next start.
+                LogInterrupted(_logger, request.JobId, 0);
+            }
+            else if (result.Outcome == DownloadOutcome.Completed && sink.Completed is { } uploaded)
+            {
+                // The upload hashes what it sent, the fetch what it received: two digests that differ mean a restart
+                // left bytes of an earlier attempt in the upload, and such an object must never be published.
+                if (uploaded.Digest.Hex != result.Sha256Hex || uploaded.Length != result.Length)
+                {
+                    failure = (JobState.Failed, $"store: the upload holds {uploaded.Length} bytes with sha256 {uploaded.Digest.Hex}, the fetch {result.Length} with {result.Sha256Hex}", DownloadOutcome.StoreUnavailable);
+                }
+                else
+                {
+                    var refusal = await CommitToStoreAsync(request, store, sink, uploaded);
+                    completed = refusal is null;
+                    if (completed)
+                    {
+                        _metrics.CountFill(DownloadOutcome.Completed, result.Length, _time.GetElapsedTime(started));
+                    }
+
+                    failure = refusal is null ? null : (JobState.Failed, refusal, DownloadOutcome.CacheFull);
+                }
+            }
+            else
+            {
+                permanent = result.IsPermanentFailure;
+                failure = result.Outcome == DownloadOutcome.Cancelled
+                    ? (JobState.Cancelled, "cancelled by the operator", result.Outcome)
+                    : (JobState.Failed, result.Reason, result.Outcome);
+            }
+        }
+        catch (ObjectStoreUnavailableException e)
+        {
+            failure = (JobState.Failed, "store: " + e.Message, DownloadOutcome.StoreUnavailable);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            // The operator's cancel arrived while the upload was being completed or published.
+            failure = (JobState.Cancelled, "cancelled by the operator", DownloadOutcome.Cancelled);
+        }
+        finally
+        {
+            // Aborts the upload, or deletes a completed temp object that was not published, before the job ends.
+            await sink.DisposeAsync();
+            if (!completed)
+            {
+                _capacity.Release(request.JobId);
+            }
+
+            EndRun(request, completed, permanent, failure, started);
+        }
+    }
+
+    /// <summary>
+    /// Publishes an uploaded fill and records the artifact; null on success, else why it was refused. The catalog row
+    /// is written only once the content-addressed object exists, so a hit never names a missing object.
+    /// </summary>
+    private async Task<string?> CommitToStoreAsync(DownloadRequest request, S3ObjectStore store, S3FillSink sink, S3UploadResult uploaded)
+    {
+        // Not cancellable: the client's timeouts bound each call, and stopping halfway would only leave work for start-up.
+        var exists = await store.ExistsAsync(uploaded.Digest, CancellationToken.None);
+        if (_capacity.TryCommit(request.JobId, uploaded.Length, newBlob: !exists) is { } refusal)
+        {
+            return refusal;
+        }
+
+        try
+        {
+            await store.PublishAsync(uploaded.TempKey, uploaded.Digest, CancellationToken.None);
+            sink.Published = true;
+            _counters.Flush(_database);
+            _database.CompleteFill(request.JobId, request.Key.Value, request.Origin.Text, uploaded.Digest, uploaded.Length, _time.GetUtcNow());
+        }
+        catch
+        {
+            // A published object without its row (the catalog failed) is removed by a start-up after the grace period.
+            if (!exists)
+            {
+                _capacity.Free(uploaded.Length);
+            }
+
+            throw;
+        }
+
+        LogCompleted(_logger, request.JobId, request.Key.Value, uploaded.Length, uploaded.Digest.Hex);
+        _audit.Record(AuditLog.System, AuditActions.FillCompleted, request.Key.Value, $"job {request.JobId}: {uploaded.Length} bytes, sha256 {uploaded.Digest.Hex}");
+        return null;
+    }
+
+    private void EndRun(DownloadRequest request, bool completed, bool permanent, (JobState State, string Reason, DownloadOutcome Outcome)? failure, long started)
+    {
+        if (_scheduler.WasLost(request.JobId))
+        {
+            // Cancelled on another host, or taken over by one: the job row is not this host's to end.
+            failure = null;
+        }
+
+        if (failure is { } end)
+        {
+            _database.FinishJob(request.JobId, end.State, end.Reason, permanent, _time.GetUtcNow());
+            LogFailed(_logger, request.JobId, request.Key.Value, end.Outcome, end.Reason);
+            _metrics.CountFill(end.Outcome, 0, _time.GetElapsedTime(started));
+            _audit.Record(AuditLog.System, end.State == JobState.Cancelled ? AuditActions.FillCancelled : AuditActions.FillFailed, request.Key.Value, $"job {request.JobId}: {end.Reason}");
+        }
+
+        _scheduler.EndRun(request, completed, permanent);
+    }
+
+    private Action<long, long?> ProgressReporter(DownloadRequest request)
     {
         var lastSaved = _time.GetTimestamp();
-        return _fetcher.FetchAsync(
+        return (done, total) =>
+        {
+            _scheduler.ReportProgress(request.JobId, done, total);
+            if (_time.GetElapsedTime(lastSaved) >= ProgressSaveInterval)
+            {
+                lastSaved = _time.GetTimestamp();
+                _database.SaveJobProgress(request.JobId, done, total, _time.GetUtcNow());
+            }
+        };
+    }
+
+    private Task<FetchResult> FetchAsync(
+        DownloadRequest request, string temp, FetchCheckpoint? resumeFrom, CancellationToken stoppingToken, CancellationToken cancellationToken) =>
+        _fetcher.FetchAsync(
             request.Origin,
             temp,
             resumeFrom,
             () => stoppingToken.IsCancellationRequested,
             length => _capacity.TryReserve(request.JobId, length),
-            (done, total) =>
-            {
-                _scheduler.ReportProgress(request.JobId, done, total);
-                if (_time.GetElapsedTime(lastSaved) >= ProgressSaveInterval)
-                {
-                    lastSaved = _time.GetTimestamp();
-                    _database.SaveJobProgress(request.JobId, done, total, _time.GetUtcNow());
-                }
-            },
+            ProgressReporter(request),
             cancellationToken);
-    }
 
     /// <summary>Moves the blob into place and records the artifact; null on success, else why it was refused.</summary>
     private string? Commit(DownloadRequest request, string temp, ContentDigest digest, long size)

@@ -4,21 +4,21 @@ using System.Security.Cryptography;
 namespace WithCache.Server.Downloads;
 
 /// <summary>
-/// The state one fill carries across attempts: the temp file, the running hash over exactly the bytes in it, how
-/// many there are, and what the origin said that makes a resume safe.
+/// The state one fill carries across attempts: the sink (a temp file or an S3 upload), the running hash over exactly
+/// the bytes in it, how many there are, and what the origin said that makes a resume safe.
 /// </summary>
 internal sealed class FetchTransfer : IDisposable
 {
     private const long ProgressStepBytes = 64 * 1024;
 
-    private readonly FileStream _file;
+    private readonly IFillSink _sink;
     private readonly Action<long, long?>? _progress;
     private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _lastReported = -1;
 
-    public FetchTransfer(FileStream file, Action<long, long?>? progress)
+    public FetchTransfer(IFillSink sink, Action<long, long?>? progress)
     {
-        _file = file;
+        _sink = sink;
         _progress = progress;
     }
 
@@ -42,13 +42,13 @@ internal sealed class FetchTransfer : IDisposable
 
     public bool CanResume => Written > 0 && ResumeValidator is not null;
 
-    /// <summary>Takes the bytes already in the file (a checkpoint) as written: hashes them and moves to the end.</summary>
-    public async Task AdoptExistingAsync(CancellationToken cancellationToken)
+    /// <summary>Takes the bytes already in the temp file (a checkpoint) as written: hashes them and moves to the end.</summary>
+    public async Task AdoptExistingAsync(FileStream file, CancellationToken cancellationToken)
     {
-        _file.Position = 0;
+        file.Position = 0;
         var buffer = new byte[1024 * 1024];
         int read;
-        while ((read = await _file.ReadAsync(buffer, cancellationToken)) > 0)
+        while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
         {
             _hash.AppendData(buffer, 0, read);
             Written += read;
@@ -60,7 +60,7 @@ internal sealed class FetchTransfer : IDisposable
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        await _file.WriteAsync(bytes, cancellationToken);
+        await _sink.WriteAsync(bytes, cancellationToken);
         _hash.AppendData(bytes.Span);
         Written += bytes.Length;
         HighWater = Math.Max(HighWater, Written);
@@ -70,11 +70,10 @@ internal sealed class FetchTransfer : IDisposable
         }
     }
 
-    /// <summary>Empties the file and the hash: the next body is the whole artifact again.</summary>
-    public void Restart()
+    /// <summary>Empties the sink and the hash: the next body is the whole artifact again.</summary>
+    public async ValueTask RestartAsync(CancellationToken cancellationToken)
     {
-        _file.SetLength(0);
-        _file.Position = 0;
+        await _sink.RestartAsync(cancellationToken);
         _hash.Dispose();
         _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Written = 0;
@@ -87,14 +86,16 @@ internal sealed class FetchTransfer : IDisposable
         _progress?.Invoke(Written, Total);
     }
 
-    /// <summary>Makes the bytes durable: the caller renames the file into the blob store next.</summary>
-    public void FlushToDisk() => _file.Flush(flushToDisk: true);
+    /// <summary>Makes the bytes durable: the caller moves them into the blob store next.</summary>
+    public Task FinishAsync(CancellationToken cancellationToken) => _sink.FinishAsync(cancellationToken);
 
     public string HashHex() => Convert.ToHexStringLower(_hash.GetCurrentHash());
 
     public void Dispose()
     {
         _hash.Dispose();
-        _file.Dispose();
+
+        // A temp file is the transfer's own; an S3 sink belongs to the worker, which publishes or aborts it.
+        (_sink as FileFillSink)?.Dispose();
     }
 }

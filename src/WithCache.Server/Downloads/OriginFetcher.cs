@@ -92,47 +92,7 @@ internal sealed partial class OriginFetcher
                 return result;
             }
 
-            if (resumeFrom is not null && transfer.Written > 0)
-            {
-                transfer.Reserved = true;
-                if (reserve(transfer.Total) is { } full)
-                {
-                    result = FetchResult.Failed(DownloadOutcome.CacheFull, full);
-                    return result;
-                }
-            }
-
-            result = await FetchWithRetriesAsync(origin, url, transfer, reserve, cancellationToken);
-            if (result.Outcome == DownloadOutcome.Completed)
-            {
-                try
-                {
-                    transfer.FlushToDisk();
-                }
-                catch (IOException e)
-                {
-                    result = FetchResult.Failed(DownloadOutcome.DiskError, $"could not write the temp file: {e.Message}");
-                }
-            }
-
-            return result;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            result = FetchResult.Failed(DownloadOutcome.Cancelled, "cancelled");
-            if (keepPartialOnCancel?.Invoke() == true && transfer is { CanResume: true, ResumeValidator: { } validator })
-            {
-                try
-                {
-                    transfer.FlushToDisk();
-                    result = result with { Checkpoint = new FetchCheckpoint(transfer.Written, transfer.Total, validator.ToString()) };
-                }
-                catch (IOException)
-                {
-                    // Not durable: nothing to resume from; the file goes like any other.
-                }
-            }
-
+            result = await FetchIntoAsync(origin, url, transfer, resumeFrom, keepPartialOnCancel, reserve, cancellationToken);
             return result;
         }
         finally
@@ -151,6 +111,85 @@ internal sealed partial class OriginFetcher
     }
 
     /// <summary>
+    /// Downloads <paramref name="origin"/> into <paramref name="sink"/>, which the caller owns (and cleans up when the
+    /// fill does not complete). A dropped transfer still resumes with <c>Range</c> within this call (the sink keeps
+    /// appending); there is no checkpoint across a restart. A sink fault other than disk I/O (the object store
+    /// unreachable) propagates to the caller.
+    /// </summary>
+    public async Task<FetchResult> FetchAsync(
+        OriginUrl origin,
+        IFillSink sink,
+        Func<long?, string?> reserve,
+        Action<long, long?>? progress,
+        CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var url = Describe(origin);
+        LogStarted(_logger, url);
+        using var transfer = new FetchTransfer(sink, progress);
+        var result = await FetchIntoAsync(origin, url, transfer, resumeFrom: null, keepPartialOnCancel: null, reserve, cancellationToken);
+        LogFinished(_logger, url, result.Outcome, result.Reason, _time.GetElapsedTime(started));
+        return result;
+    }
+
+    private async Task<FetchResult> FetchIntoAsync(
+        OriginUrl origin,
+        string url,
+        FetchTransfer transfer,
+        FetchCheckpoint? resumeFrom,
+        Func<bool>? keepPartialOnCancel,
+        Func<long?, string?> reserve,
+        CancellationToken cancellationToken)
+    {
+        FetchResult result;
+        try
+        {
+            if (resumeFrom is not null && transfer.Written > 0)
+            {
+                transfer.Reserved = true;
+                if (reserve(transfer.Total) is { } full)
+                {
+                    result = FetchResult.Failed(DownloadOutcome.CacheFull, full);
+                    return result;
+                }
+            }
+
+            result = await FetchWithRetriesAsync(origin, url, transfer, reserve, cancellationToken);
+            if (result.Outcome == DownloadOutcome.Completed)
+            {
+                try
+                {
+                    await transfer.FinishAsync(cancellationToken);
+                }
+                catch (IOException e)
+                {
+                    result = FetchResult.Failed(DownloadOutcome.DiskError, $"could not write the temp file: {e.Message}");
+                }
+            }
+
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            result = FetchResult.Failed(DownloadOutcome.Cancelled, "cancelled");
+            if (keepPartialOnCancel?.Invoke() == true && transfer is { CanResume: true, ResumeValidator: { } validator })
+            {
+                try
+                {
+                    await transfer.FinishAsync(CancellationToken.None);
+                    result = result with { Checkpoint = new FetchCheckpoint(transfer.Written, transfer.Total, validator.ToString()) };
+                }
+                catch (IOException)
+                {
+                    // Not durable: nothing to resume from; the file goes like any other.
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
     /// The temp file for a fill: new and empty, or, to resume, the checkpointed file cut to the checkpointed length
     /// with those bytes hashed again (a file shorter than the checkpoint, or a validator that does not parse, starts over).
     /// </summary>
@@ -164,8 +203,8 @@ internal sealed partial class OriginFetcher
             try
             {
                 existing.SetLength(resumeFrom.Bytes);
-                var resumed = new FetchTransfer(existing, progress) { Total = resumeFrom.Total, ResumeValidator = validator };
-                await resumed.AdoptExistingAsync(cancellationToken);
+                var resumed = new FetchTransfer(new FileFillSink(existing), progress) { Total = resumeFrom.Total, ResumeValidator = validator };
+                await resumed.AdoptExistingAsync(existing, cancellationToken);
                 return resumed;
             }
             catch
@@ -176,7 +215,7 @@ internal sealed partial class OriginFetcher
         }
 
         var file = new FileStream(tempPath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
-        return new FetchTransfer(file, progress);
+        return new FetchTransfer(new FileFillSink(file), progress);
     }
 
     private async Task<FetchResult> FetchWithRetriesAsync(
@@ -360,7 +399,7 @@ internal sealed partial class OriginFetcher
                 || (range.HasLength && transfer.Total is { } known && range.Length != known)
                 || NamesAnotherRepresentation(response, transfer.ResumeValidator))
             {
-                Restart(transfer, resumable: false);
+                await RestartAsync(transfer, resumable: false, cancellationToken);
                 return AttemptEnd.Again(DownloadOutcome.UpstreamError, $"{who} answered a range that does not continue the file; starting over");
             }
 
@@ -373,7 +412,7 @@ internal sealed partial class OriginFetcher
             {
                 // A 200 to a range request is the whole representation again (it changed, or Range is ignored).
                 LogStartingOver(_logger, url, transfer.Written);
-                Restart(transfer, resumable: true);
+                await RestartAsync(transfer, resumable: true, cancellationToken);
             }
 
             total = response.Content.Headers.ContentLength;
@@ -428,7 +467,7 @@ internal sealed partial class OriginFetcher
 
                 if (total is { } limit && transfer.Written + read > limit)
                 {
-                    Restart(transfer, resumable: false);
+                    await RestartAsync(transfer, resumable: false, cancellationToken);
                     return AttemptEnd.Again(DownloadOutcome.LengthMismatch, $"Content-Length said {limit} bytes, got more");
                 }
 
@@ -464,9 +503,9 @@ internal sealed partial class OriginFetcher
         (validator?.EntityTag is { } ourTag && response.Headers.ETag is { } answeredTag && answeredTag.Tag != ourTag.Tag)
         || (validator?.Date is { } ourDate && response.Content.Headers.LastModified is { } answeredDate && answeredDate != ourDate);
 
-    private static void Restart(FetchTransfer transfer, bool resumable)
+    private static async ValueTask RestartAsync(FetchTransfer transfer, bool resumable, CancellationToken cancellationToken)
     {
-        transfer.Restart();
+        await transfer.RestartAsync(cancellationToken);
         if (!resumable)
         {
             transfer.ResumeValidator = null;

@@ -47,6 +47,8 @@ internal static partial class ServerApp
             fetch.CredentialsFile ??= Path.Combine(Path.GetFullPath(server.Value.DataDir), "credentials.json"));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<BlobStore>();
+        services.AddOptions<S3BlobOptions>().BindConfiguration(S3BlobOptions.Section);
+        services.AddSingleton<BlobBackend>();
         // The catalog: SQLite in the data dir (one host), or a PostgreSQL database several hosts share (--catalog).
         services.AddSingleton<ICacheCatalog>(provider =>
             string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<ServerOptions>>().Value.Catalog)

@@ -16,7 +16,7 @@ namespace WithCache.Server.Operations;
 internal sealed partial class CacheOperations
 {
     private readonly ICacheCatalog _database;
-    private readonly BlobStore _blobs;
+    private readonly BlobBackend _blobs;
     private readonly CapacityLedger _capacity;
     private readonly DownloadScheduler _scheduler;
     private readonly RequestCounters _counters;
@@ -26,7 +26,7 @@ internal sealed partial class CacheOperations
 
     public CacheOperations(
         ICacheCatalog database,
-        BlobStore blobs,
+        BlobBackend blobs,
         CapacityLedger capacity,
         DownloadScheduler scheduler,
         RequestCounters counters,
@@ -109,12 +109,34 @@ internal sealed partial class CacheOperations
 
         if (!deleted.BlobStillUsed)
         {
-            _blobs.Delete(deleted.Digest);
+            DeleteBlob(deleted.Digest);
             _capacity.Free(deleted.Size);
         }
 
         LogDeleted(_logger, key, deleted.Digest.Hex, deleted.BlobStillUsed);
         return Audited(AuditActions.ArtifactDeleted, key, OperationResult.Ok("deleted"));
+    }
+
+    private void DeleteBlob(ContentDigest digest)
+    {
+        if (_blobs.ObjectStore is null)
+        {
+            _blobs.Local.Delete(digest);
+            return;
+        }
+
+        // The operator's actions are synchronous and run off the socket's I/O thread (ServerApp), so waiting on the
+        // store here blocks a pool thread for one DELETE, for at most the read timeout.
+        try
+        {
+            using var timeout = new CancellationTokenSource(_blobs.S3.ReadTimeout);
+            _blobs.DeleteAsync(digest, timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is ObjectStoreUnavailableException or OperationCanceledException)
+        {
+            // The row is gone already, so no hit names the object; a start-up after the grace period removes it.
+            LogObjectLeft(_logger, digest.Hex, e.Message);
+        }
     }
 
     /// <summary>Pre-seeds an artifact by URL, with the same rules as any fill.</summary>
@@ -158,6 +180,9 @@ internal sealed partial class CacheOperations
             _ => OperationResult.Invalid(reason ?? "not queued"),
         };
     }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Could not delete object {Digest} from the store: {Reason}; a later start-up removes it")]
+    private static partial void LogObjectLeft(ILogger logger, string digest, string reason);
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Operator deleted {CacheKey} (blob {Digest}, still used by another key: {StillUsed})")]
     private static partial void LogDeleted(ILogger logger, string cacheKey, string digest, bool stillUsed);

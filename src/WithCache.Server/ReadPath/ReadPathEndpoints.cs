@@ -41,7 +41,7 @@ internal static partial class ReadPathEndpoints
         return group;
     }
 
-    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult>> ServeToken(
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ObjectHitResult, ContentHttpResult>> ServeToken(
         string token, HttpContext context, ReadPathServices services)
     {
         if (!OriginToken.TryDecode(token, out var originText, out var error))
@@ -52,7 +52,7 @@ internal static partial class ReadPathEndpoints
         return await ServeAsync(originText, context, services, attachment: false);
     }
 
-    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult>> ServeUrl(HttpContext context, ReadPathServices services)
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ObjectHitResult, ContentHttpResult>> ServeUrl(HttpContext context, ReadPathServices services)
     {
         var values = context.Request.Query["url"];
         if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -63,7 +63,7 @@ internal static partial class ReadPathEndpoints
         return await ServeAsync(values[0]!, context, services, attachment: true);
     }
 
-    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ContentHttpResult>> ServeAsync(
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ObjectHitResult, ContentHttpResult>> ServeAsync(
         string originText, HttpContext context, ReadPathServices services, bool attachment)
     {
         if (!OriginUrl.TryParse(originText, out var origin, out var error))
@@ -71,21 +71,39 @@ internal static partial class ReadPathEndpoints
             return BadRequest(context, error);
         }
 
+        try
+        {
+            return await ServeOriginAsync(origin, context, services, attachment);
+        }
+        catch (Exception e) when (e is ObjectStoreUnavailableException or CatalogUnavailableException)
+        {
+            return Unavailable(context, services.Logger, e);
+        }
+    }
+
+    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ObjectHitResult, ContentHttpResult>> ServeOriginAsync(
+        OriginUrl origin, HttpContext context, ReadPathServices services, bool attachment)
+    {
         var key = origin.ToKey(services.Options.KeepQuery);
         var artifact = services.Database.FindArtifact(key.Value);
-        if (artifact is not null)
+        if (artifact is not null && services.Backend.ObjectStore is { } store)
+        {
+            if (await FindObjectHitAsync(store, artifact, origin, context, services, attachment) is { } objectHit)
+            {
+                services.Counters.CountHit(key.Value);
+                return objectHit;
+            }
+
+            LogObjectMissing(services.Logger, key.Value, artifact.Digest.Hex);
+        }
+        else if (artifact is not null)
         {
             var path = services.Blobs.PathOf(artifact.Digest);
             if (File.Exists(path))
             {
                 services.Counters.CountHit(key.Value);
-                var headers = context.Response.Headers;
-                headers[StateHeader] = "hit";
-                var digest = artifact.Digest.ToBase64();
-                headers["Repr-Digest"] = $"sha-256=:{digest}:";
-                headers["Digest"] = $"SHA-256={digest}";
-                headers.CacheControl = "public, max-age=31536000, immutable";
-                var entityTag = new EntityTagHeaderValue($"\"{artifact.Digest.Hex}\"");
+                SetHitHeaders(context, artifact);
+                var entityTag = EntityTagOf(artifact);
                 if (!attachment && BlobBodyResult.Applies(context.Request))
                 {
                     return new BlobBodyResult(path, artifact.Size, artifact.FetchedAt, entityTag, services.Logger);
@@ -132,6 +150,90 @@ internal static partial class ReadPathEndpoints
         return TypedResults.Text(message + "\n", "text/plain", statusCode: StatusCodes.Status404NotFound);
     }
 
+    /// <summary>
+    /// A hit on a blob in the S3 store; null when the object is missing (the caller answers a miss). A HEAD asks the
+    /// store whether the object is there: the shims probe with HEAD and run the real tool on the fetch URL only after a
+    /// 200, so a store that is down must show in the probe, not in the GET after it. A GET with a body opens the store's read first (with the range passed through) or, with
+    /// <c>--s3-redirect</c>, is sent to a presigned URL. Throws <see cref="ObjectStoreUnavailableException"/> when the
+    /// store does not answer within <see cref="S3BlobOptions.ReadTimeout"/>.
+    /// </summary>
+    private static async Task<ObjectHitResult?> FindObjectHitAsync(
+        S3ObjectStore store, ArtifactRecord artifact, OriginUrl origin, HttpContext context, ReadPathServices services, bool attachment)
+    {
+        var backend = services.Backend;
+        var entityTag = EntityTagOf(artifact);
+        var decision = ObjectHitResult.Decide(context.Request, artifact.Size, artifact.FetchedAt, entityTag);
+        var downloadName = attachment ? DownloadName(origin) : null;
+        S3ObjectRead? read = null;
+        string? redirect = null;
+        if (decision.ServeBody && services.Options.S3Redirect)
+        {
+            redirect = store.PresignGet(artifact.Digest, DateTime.UtcNow + backend.S3.RedirectLifetime, downloadName);
+        }
+        else if (decision.ServeBody || HttpMethods.IsHead(context.Request.Method) || backend.StoreRecentlyDown)
+        {
+            var aborted = context.RequestAborted;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            timeout.CancelAfter(backend.S3.ReadTimeout);
+            try
+            {
+                if (decision.ServeBody)
+                {
+                    read = await store.FindReadAsync(artifact.Digest, decision.Range?.From, decision.Range?.To, timeout.Token);
+                    if (read is null)
+                    {
+                        return null;
+                    }
+                }
+                else if (!await store.ExistsAsync(artifact.Digest, timeout.Token))
+                {
+                    return null;
+                }
+
+                backend.ReportStoreUp();
+            }
+            catch (Exception e) when (!aborted.IsCancellationRequested && e is OperationCanceledException or ObjectStoreUnavailableException or Amazon.S3.AmazonS3Exception)
+            {
+                // A 4xx other than 404 (wrong keys, a bucket gone) makes the store as unusable as an outage does.
+                backend.ReportStoreDown();
+                throw e as ObjectStoreUnavailableException
+                      ?? new ObjectStoreUnavailableException(e is OperationCanceledException ? $"no answer within {backend.S3.ReadTimeout}" : e.Message, e);
+            }
+        }
+
+        SetHitHeaders(context, artifact);
+        return new ObjectHitResult(decision, artifact.Size, artifact.FetchedAt, entityTag, downloadName, read, redirect, backend.S3.BodyIdleTimeout, services.Logger);
+    }
+
+    private static void SetHitHeaders(HttpContext context, ArtifactRecord artifact)
+    {
+        var headers = context.Response.Headers;
+        headers[StateHeader] = "hit";
+        var digest = artifact.Digest.ToBase64();
+        headers["Repr-Digest"] = $"sha-256=:{digest}:";
+        headers["Digest"] = $"SHA-256={digest}";
+        headers.CacheControl = "public, max-age=31536000, immutable";
+    }
+
+    private static EntityTagHeaderValue EntityTagOf(ArtifactRecord artifact) => new($"\"{artifact.Digest.Hex}\"");
+
+    /// <summary>
+    /// The catalog or the object store cannot be reached: 503 at once, which the shims' probe takes as a miss, so
+    /// they fetch from the origin. Nothing is cached about it; the next request tries again.
+    /// </summary>
+    private static ContentHttpResult Unavailable(HttpContext context, ILogger logger, Exception e)
+    {
+        var what = e is CatalogUnavailableException ? "catalog" : "object store";
+        LogUnavailable(logger, what, e.Message);
+        var headers = context.Response.Headers;
+        headers.Remove("Repr-Digest");
+        headers.Remove("Digest");
+        headers.CacheControl = "no-store";
+        headers.RetryAfter = "5";
+        headers[StateHeader] = "unavailable";
+        return TypedResults.Text($"cache unavailable: the {what} cannot be reached\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
     private static ContentHttpResult BadRequest(HttpContext context, ProtocolError error)
     {
         context.Response.Headers[StateHeader] = "refused";
@@ -144,6 +246,12 @@ internal static partial class ReadPathEndpoints
         var name = Uri.UnescapeDataString(origin.LastSegment);
         return name.Length == 0 || name.IndexOfAny(['/', '\\', '\0']) >= 0 || name is "." or ".." ? "download" : name;
     }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Object {Digest} of {CacheKey} is missing in the store; serving a miss")]
+    private static partial void LogObjectMissing(ILogger logger, string cacheKey, string digest);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Read path answered 503: the {What} cannot be reached ({Reason})")]
+    private static partial void LogUnavailable(ILogger logger, string what, string reason);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Blob {Digest} of {CacheKey} is missing on disk; serving a miss")]
     private static partial void LogBlobMissing(ILogger logger, string cacheKey, string digest);

@@ -8,12 +8,14 @@ namespace WithCache.Server.ReadPath;
 
 /// <summary>What the read path handlers need, resolved once per request as one parameter.</summary>
 internal sealed class ReadPathServices(
-    ICacheCatalog database, BlobStore blobs, RequestCounters counters, DownloadScheduler scheduler, AutoFillLimiter autoFills,
+    ICacheCatalog database, BlobBackend blobs, RequestCounters counters, DownloadScheduler scheduler, AutoFillLimiter autoFills,
     IOptions<ServerOptions> options, ILogger<ReadPathServices> logger)
 {
     public ICacheCatalog Database { get; } = database;
 
-    public BlobStore Blobs { get; } = blobs;
+    public BlobStore Blobs { get; } = blobs.Local;
+
+    public BlobBackend Backend { get; } = blobs;
 
     public RequestCounters Counters { get; } = counters;
 

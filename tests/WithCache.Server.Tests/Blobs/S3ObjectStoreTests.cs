@@ -257,9 +257,11 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         await Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _prefix + "sha256/ab/cd/not-a-digest", ContentBody = "x" });
 
         var listed = new List<ContentDigest>();
-        await foreach (var digest in store.ListAsync(pageSize: 2, CancellationToken.None))
+        await foreach (var item in store.ListAsync(pageSize: 2, CancellationToken.None))
         {
-            listed.Add(digest);
+            listed.Add(item.Digest);
+            Assert.Equal(100, item.Size);
+            Assert.InRange(item.LastModified, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
         }
 
         Assert.Equal(published.Select(d => d.Hex).Order(), listed.Select(d => d.Hex).Order());
