@@ -32,9 +32,11 @@ case $2 in
     svc_die "radosgw did not answer on $port within 60 s"
     ;;
   pg-stop)
+    runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" status >/dev/null 2>&1 || exit 0
     runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" -m fast -w -t 30 stop >/dev/null
     ;;
   pg-start)
+    ! runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" status >/dev/null 2>&1 || exit 0
     runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" -l "$PG/pg.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $(pg_port) -k $PG -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
