@@ -40,6 +40,9 @@ internal sealed partial class StartupReconciler : IHostedService
     {
         if (_backend.ObjectStore is { } store)
         {
+            // Fills on S3 never write the local tmp/: anything there is left from the data dir's days (a checkpoint
+            // of a fill that now starts over in the store, or a crash's leftover).
+            _blobs.SweepTemp(new HashSet<string>(StringComparer.Ordinal));
             await ReconcileStoreAsync(store, cancellationToken);
             _capacity.Initialize(_database.StoredBytes());
             LogResumed(_logger, _scheduler.RestoreAfterRestart());

@@ -32,7 +32,7 @@ public sealed class RestartTests : IAsyncLifetime
 
         await Poll.UntilAsync(() => server.Get<CacheOperations>().ListJobs(new ListQuery()).Any(j => j.Job.State == JobState.Running));
         await server.StopAsync();
-        var afterStop = new CacheDatabase(Microsoft.Extensions.Options.Options.Create(new WithCache.Server.Hosting.ServerOptions { DataDir = _dir.Path }));
+        var afterStop = server.OpenCatalog();
         Assert.Equal(JobState.Running, Assert.Single(afterStop.ListJobs(new ListQuery())).State);
 
         // A leftover temp file, as a crash would leave one: start-up must sweep it.
@@ -70,7 +70,7 @@ public sealed class RestartTests : IAsyncLifetime
         await Poll.UntilAsync(() => Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")).Any(f => new FileInfo(f).Length == 1024));
 
         await server.StopAsync();
-        var afterStop = new CacheDatabase(Microsoft.Extensions.Options.Options.Create(new WithCache.Server.Hosting.ServerOptions { DataDir = _dir.Path }));
+        var afterStop = server.OpenCatalog();
         var checkpointed = Assert.Single(afterStop.ListJobs(new ListQuery()));
         Assert.Equal(JobState.Running, checkpointed.State);
         Assert.Equal(1024, checkpointed.BytesDone);

@@ -99,7 +99,9 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await ListKeysAsync(_prefix));
         Assert.Empty(await ListUploadsAsync());
         Assert.Empty(server.TempFiles());
-        Assert.Empty(server.BlobFiles());
+        Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], server.BlobFiles());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(server.DataDir, "tmp")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(server.DataDir, "blobs"), "*", SearchOption.AllDirectories));
         // The catalog and the operator's key files live in the data dir; no byte of an artifact does.
         Assert.DoesNotContain(seen, path => path.StartsWith(Path.Combine(server.DataDir, "tmp"), StringComparison.Ordinal)
                                             || path.StartsWith(Path.Combine(server.DataDir, "blobs"), StringComparison.Ordinal));

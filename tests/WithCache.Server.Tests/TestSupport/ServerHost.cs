@@ -150,6 +150,15 @@ public sealed class ServerHost : IAsyncDisposable
         ? [.. TestBackends.ListKeys(s3, "tmp/"), .. TestBackends.ListUploads(s3)]
         : [.. Directory.EnumerateFiles(Path.Combine(DataDir, "tmp"))];
 
+    /// <summary>The server's catalog opened on its own, as another process would (read it while the server is stopped).</summary>
+    internal ICacheCatalog OpenCatalog()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new ServerOptions { DataDir = DataDir, Catalog = Settings.GetValueOrDefault("WithCache:Catalog") });
+        return string.IsNullOrEmpty(options.Value.Catalog)
+            ? new CacheDatabase(options)
+            : new PostgresCatalog(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresCatalog>.Instance);
+    }
+
     /// <summary>The bytes of one of <see cref="BlobFiles"/>.</summary>
     public Task<byte[]> ReadBlobAsync(string name) =>
         S3Blobs is { } s3 ? TestBackends.ReadObjectAsync(s3, name) : File.ReadAllBytesAsync(name);

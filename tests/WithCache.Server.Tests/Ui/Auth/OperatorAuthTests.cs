@@ -160,16 +160,20 @@ public sealed class OperatorAuthTests : IAsyncLifetime
         var session = client.Cookies.GetAllCookies().Single(c => c.Name == "withcache_session");
         await first.StopAsync();
 
-        // Same data dir (sessions live in its catalog) but a new process: only the secret carries the key.
+        // Same catalog (sessions live there: the data dir's, or a shared database) but a new process: only the secret
+        // carries the key.
+        var catalog = first.Settings.GetValueOrDefault("WithCache:Catalog");
         await using var second = await ServerHost.StartAsync(otherDir.Path, s =>
         {
             s["Ui:AdminPassword"] = Password;
             s["Ui:SessionSecret"] = "shared lab secret";
+            s["WithCache:Catalog"] = catalog;
         });
         await using var wrongSecret = await ServerHost.StartAsync(thirdDir.Path, s =>
         {
             s["Ui:AdminPassword"] = Password;
             s["Ui:SessionSecret"] = "another secret";
+            s["WithCache:Catalog"] = catalog;
         });
         using var same = new OperatorClient(second.BaseUrl);
         same.Cookies.Add(new Cookie(session.Name, session.Value, "/", session.Domain));
