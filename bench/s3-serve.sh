@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PGPORT=${PGPORT:-35432} MONPORT=${MONPORT:-36789} RGWPORT=${RGWPORT:-37480} bash ci/services/up.sh "$work/engines" "$store" >/dev/null
+PGPORT=${PGPORT:-25433} MONPORT=${MONPORT:-26790} RGWPORT=${RGWPORT:-27481} bash ci/services/up.sh "$work/engines" "$store" >/dev/null
 set -a; . "$work/engines/pg/pg.env"; . "$work/engines/ceph/s3.env"; set +a
 curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
   -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
