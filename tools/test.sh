@@ -10,6 +10,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=$(mktemp -d)
+# The engines live under it, and PostgreSQL runs as user postgres, which must be able to enter it.
+chmod 755 "$results"
 services=""
 cleanup() {
   if [ -n "$services" ]; then bash ci/services/down.sh "$services" >/dev/null || echo "test: could not stop the engines in $services" >&2; fi
