@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using WithCache.Server.Tests.TestSupport;
+using Xunit.Abstractions;
 
 namespace WithCache.Server.Tests.Hosting;
 
@@ -20,7 +21,10 @@ public sealed class EngineOutageTests : IAsyncLifetime
     private static readonly string? Services = Environment.GetEnvironmentVariable("WITHCACHE_TEST_SERVICES") is { Length: > 0 } dir ? dir : null;
 
     private readonly TempDir _dir = new();
+    private readonly ITestOutputHelper _output;
     private ArtifactOrigin _origin = null!;
+
+    public EngineOutageTests(ITestOutputHelper output) => _output = output;
 
     public async Task InitializeAsync() => _origin = await ArtifactOrigin.StartAsync();
 
@@ -47,6 +51,66 @@ public sealed class EngineOutageTests : IAsyncLifetime
 
         await OutageAsync("rgw-stop");
         await AssertUnavailableAsync(server, url, "blobs: unavailable");
+
+        await OutageAsync("rgw-start");
+        await AssertRecoversAsync(server, url, body);
+    }
+
+    [SkippableFact]
+    public async Task StoreStoppedDuringAHit_TheResponseEndsInBoundedTimeAndNeverWithWrongBytes()
+    {
+        Skip.If(Services is null || !TestBackends.EnginesAvailable, SkipReason);
+        await using var server = await StartAsync();
+        var body = TestData.Bytes(64 * 1024 * 1024, seed: 9);
+        var url = await FillAsync(server, "/store/large.iso", body);
+
+        using var response = await server.Client.GetAsync(ServerHost.FetchPath(url), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        var received = new MemoryStream();
+        var buffer = new byte[1024 * 1024];
+        await stream.ReadExactlyAsync(buffer);
+        received.Write(buffer);
+
+        await OutageAsync("rgw-stop");
+        var clock = Stopwatch.StartNew();
+        Exception? cut = null;
+        try
+        {
+            using var bounded = new CancellationTokenSource(4 * FailFast);
+            int read;
+            while ((read = await stream.ReadAsync(buffer, bounded.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            cut = e;
+        }
+
+        clock.Stop();
+        _output.WriteLine(cut is null
+            ? $"radosgw finished the hit before stopping ({received.Length} bytes) in {clock.Elapsed}"
+            : $"the hit was cut after {received.Length} of {body.Length} bytes, {clock.Elapsed} after radosgw was told to stop: {cut.Message}");
+
+        // Either the connection was cut (the client sees a short, failed transfer) or radosgw finished sending
+        // before it stopped: then every byte must be right. Never a complete-looking body with other bytes.
+        if (cut is null)
+        {
+            Assert.Equal(body, received.ToArray());
+        }
+        else
+        {
+            Assert.True(received.Length < body.Length, $"cut after all {received.Length} bytes: {cut.Message}");
+            Assert.Equal(body.AsSpan(0, (int)received.Length).ToArray(), received.ToArray());
+        }
+
+        Assert.True(clock.Elapsed < 2 * FailFast, $"the hit took {clock.Elapsed} to end after radosgw stopped");
+        using (var next = await server.Client.GetAsync(ServerHost.FetchPath(url)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, next.StatusCode);
+        }
 
         await OutageAsync("rgw-start");
         await AssertRecoversAsync(server, url, body);

@@ -109,7 +109,7 @@ public sealed class S3ReadPathTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Head_OnHit_AnsweredFromTheCatalog_AndAMissingObjectIsServedAsAMiss()
+    public async Task Head_OnHit_200WithTheHitHeaders_AndAMissingObjectIsServedAsAMiss()
     {
         Skip.IfNot(HasEndpoint, SkipReason);
         var server = await StartS3ServerAsync();
