@@ -120,25 +120,7 @@ internal sealed partial class StartupReconciler : IHostedService
         try
         {
             var cutoff = _time.GetUtcNow() - _backend.S3.OrphanGrace;
-            var uploads = 0;
-            await foreach (var upload in store.ListUploadsAsync(cancellationToken))
-            {
-                if (upload.Initiated < cutoff)
-                {
-                    await store.AbortUploadAsync(upload, cancellationToken);
-                    uploads++;
-                }
-            }
-
-            var temps = 0;
-            await foreach (var (key, lastModified) in store.ListTempAsync(ListPageSize, cancellationToken))
-            {
-                if (lastModified < cutoff)
-                {
-                    await store.DeleteTempAsync(key, cancellationToken);
-                    temps++;
-                }
-            }
+            var (uploads, temps) = await S3LeftoverSweeper.SweepAsync(store, cutoff, cancellationToken);
 
             // The catalog is read before the bucket is listed: a row committed before this read names an object
             // published before it, so the listing below has it unless it is really gone.

@@ -332,6 +332,21 @@ public sealed class S3ReadPathTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Running_SweepsUploadsAndTempKeysLeftBehind_OnceOlderThanTheGracePeriod()
+    {
+        Skip.IfNot(HasEndpoint, SkipReason);
+        var server = await StartS3ServerAsync(s => s["S3:OrphanGrace"] = "00:00:02");
+
+        // As a host killed mid-fill leaves them, after this host's start-up sweep.
+        await Client.InitiateMultipartUploadAsync(_bucket, _prefix + "tmp/left-behind");
+        await PutAsync("tmp/left-temp");
+        Assert.Equal(2, server.TempFiles().Count);
+
+        await Poll.UntilAsync(() => server.TempFiles().Count == 0, "the periodic sweep to remove the leftovers");
+        Assert.Empty(await ListUploadsAsync());
+    }
+
+    [SkippableFact]
     public async Task Startup_BucketMissing_FailsWithAClearMessage()
     {
         Skip.IfNot(HasEndpoint, SkipReason);
