@@ -12,7 +12,12 @@ namespace WithCache.Server.Blobs;
 internal sealed class BlobBackend : IDisposable
 {
     private static readonly TimeSpan StoreDownMemory = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an answer of the store counts as "it is up" (the health probe renews it every second).</summary>
+    private static readonly TimeSpan StoreUpMemory = TimeSpan.FromSeconds(3);
+
     private long _storeDownAt = long.MinValue / 2;
+    private long _storeUpAt = long.MinValue / 2;
 
     public BlobBackend(BlobStore local, IOptions<ServerOptions> server, IOptions<S3BlobOptions> s3)
     {
@@ -49,7 +54,18 @@ internal sealed class BlobBackend : IDisposable
 
     public void ReportStoreDown() => Interlocked.Exchange(ref _storeDownAt, Environment.TickCount64);
 
-    public void ReportStoreUp() => Interlocked.Exchange(ref _storeDownAt, long.MinValue / 2);
+    public void ReportStoreUp()
+    {
+        Interlocked.Exchange(ref _storeDownAt, long.MinValue / 2);
+        Interlocked.Exchange(ref _storeUpAt, Environment.TickCount64);
+    }
+
+    /// <summary>
+    /// True while the store answered within the last few seconds (<see cref="S3HealthProbe"/> asks it every second)
+    /// and has not failed since: a HEAD hit may then be answered from the catalog alone, without a request to the store.
+    /// </summary>
+    public bool StoreKnownUp =>
+        !StoreRecentlyDown && Environment.TickCount64 - Interlocked.Read(ref _storeUpAt) < StoreUpMemory.TotalMilliseconds;
 
     /// <summary>
     /// Throws when the blobs cannot be reached: <see cref="ObjectStoreUnavailableException"/> for a store that does not

@@ -76,6 +76,7 @@ internal static partial class ServerApp
         services.AddHostedService<CounterFlushWorker>();
         services.AddHostedService<JobLeaseWorker>();
         services.AddHostedService<S3LeftoverSweeper>();
+        services.AddHostedService<S3HealthProbe>();
 
         // Run request code on the socket's I/O thread instead of hopping to the thread pool at every read and flush:
         // on a 2-core host that hop is what keeps a 1 GiB hit at nginx's speed instead of about 1.3 x past it

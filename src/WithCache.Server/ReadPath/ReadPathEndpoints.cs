@@ -151,9 +151,11 @@ internal static partial class ReadPathEndpoints
     }
 
     /// <summary>
-    /// A hit on a blob in the S3 store; null when the object is missing (the caller answers a miss). A HEAD asks the
-    /// store whether the object is there: the shims probe with HEAD and run the real tool on the fetch URL only after a
-    /// 200, so a store that is down must show in the probe, not in the GET after it. A GET with a body opens the store's read first (with the range passed through) or, with
+    /// A hit on a blob in the S3 store; null when the object is missing (the caller answers a miss). A HEAD is answered
+    /// from the catalog row while the store is known to be up (it answered the health probe in the last seconds);
+    /// otherwise it asks the store, so that the shims' HEAD probe sees an outage (they run the real tool on the fetch URL
+    /// only after a 200). Asking the store on every HEAD would cost a store request per probe: at 1,000 probes a second
+    /// that saturated a 2-core host (bench/probe.sh BACKEND=postgres-s3). A GET with a body opens the store's read first (with the range passed through) or, with
     /// <c>--s3-redirect</c>, is sent to a presigned URL. Throws <see cref="ObjectStoreUnavailableException"/> when the
     /// store does not answer within <see cref="S3BlobOptions.ReadTimeout"/>.
     /// </summary>
@@ -170,7 +172,7 @@ internal static partial class ReadPathEndpoints
         {
             redirect = store.PresignGet(artifact.Digest, DateTime.UtcNow + backend.S3.RedirectLifetime, downloadName);
         }
-        else if (decision.ServeBody || HttpMethods.IsHead(context.Request.Method) || backend.StoreRecentlyDown)
+        else if (decision.ServeBody || (HttpMethods.IsHead(context.Request.Method) && !backend.StoreKnownUp) || backend.StoreRecentlyDown)
         {
             var aborted = context.RequestAborted;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
