@@ -252,10 +252,6 @@ internal sealed partial class DownloadScheduler
         _activeByKey.TryRemove(new KeyValuePair<string, long>(request.Key.Value, request.JobId));
     }
 
-    /// <summary>Forgets a dequeued job that is no longer queued (cancelled while waiting).</summary>
-    public void Skip(DownloadRequest request) =>
-        _activeByKey.TryRemove(new KeyValuePair<string, long>(request.Key.Value, request.JobId));
-
     /// <summary>The operator cleared finished jobs: that also clears what the back-off remembered.</summary>
     public void ForgetFailures() => _backoff.Clear();
 

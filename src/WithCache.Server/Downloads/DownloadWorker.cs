@@ -85,13 +85,15 @@ internal sealed partial class DownloadWorker : BackgroundService
 
     internal async Task RunAsync(DownloadRequest request, CancellationToken stoppingToken)
     {
+        // Registered as running here before the catalog says "running": a cancel that reads "running" then always
+        // finds the fill on its host and stops it, instead of ending the row while the fill is still starting.
+        using var cancellation = _scheduler.BeginRun(request.JobId, stoppingToken);
         if (!_database.MarkJobRunning(request.JobId, _time.GetUtcNow()))
         {
-            _scheduler.Skip(request);
+            _scheduler.EndRun(request, completed: false, permanentFailure: false);
             return;
         }
 
-        using var cancellation = _scheduler.BeginRun(request.JobId, stoppingToken);
         var started = _time.GetTimestamp();
         if (_objectStore is { } store)
         {
@@ -136,9 +138,7 @@ internal sealed partial class DownloadWorker : BackgroundService
             else
             {
                 permanent = result.IsPermanentFailure;
-                failure = result.Outcome == DownloadOutcome.Cancelled
-                    ? (JobState.Cancelled, "cancelled by the operator", result.Outcome)
-                    : (JobState.Failed, result.Reason, result.Outcome);
+                failure = FailureOf(result);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -207,9 +207,7 @@ internal sealed partial class DownloadWorker : BackgroundService
             else
             {
                 permanent = result.IsPermanentFailure;
-                failure = result.Outcome == DownloadOutcome.Cancelled
-                    ? (JobState.Cancelled, "cancelled by the operator", result.Outcome)
-                    : (JobState.Failed, result.Reason, result.Outcome);
+                failure = FailureOf(result);
             }
         }
         catch (ObjectStoreUnavailableException e)
@@ -269,6 +267,12 @@ internal sealed partial class DownloadWorker : BackgroundService
         _audit.Record(AuditLog.System, AuditActions.FillCompleted, request.Key.Value, $"job {request.JobId}: {uploaded.Length} bytes, sha256 {uploaded.Digest.Hex}");
         return null;
     }
+
+    /// <summary>How a fill that neither completed nor was interrupted by a shutdown ends its job.</summary>
+    private static (JobState State, string Reason, DownloadOutcome Outcome) FailureOf(FetchResult result) =>
+        result.Outcome == DownloadOutcome.Cancelled
+            ? (JobState.Cancelled, "cancelled by the operator", result.Outcome)
+            : (JobState.Failed, result.Reason, result.Outcome);
 
     private void EndRun(DownloadRequest request, bool completed, bool permanent, (JobState State, string Reason, DownloadOutcome Outcome)? failure, long started)
     {

@@ -20,7 +20,7 @@ internal sealed partial class S3FillSink(S3ObjectStore store, ILogger logger) : 
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        _upload ??= await store.StartUploadAsync(cancellationToken);
+        _upload ??= await StartAsync(cancellationToken);
         await _upload.WriteAsync(bytes, cancellationToken);
     }
 
@@ -36,8 +36,20 @@ internal sealed partial class S3FillSink(S3ObjectStore store, ILogger logger) : 
     public async Task FinishAsync(CancellationToken cancellationToken)
     {
         // An empty artifact never wrote: it still needs an upload to complete into an (empty) object.
-        _upload ??= await store.StartUploadAsync(cancellationToken);
+        _upload ??= await StartAsync(cancellationToken);
         Completed = await _upload.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the upload without the fill's cancellation (the client's timeout bounds it): a cancel that arrived while
+    /// the store was creating it would leave an upload this sink never learnt the id of, so nothing could abort it.
+    /// The cancel is honoured right after, with the upload in hand for <see cref="DisposeAsync"/> to abort.
+    /// </summary>
+    private async Task<S3Upload> StartAsync(CancellationToken cancellationToken)
+    {
+        _upload = await store.StartUploadAsync(CancellationToken.None);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _upload;
     }
 
     public async ValueTask DisposeAsync()
