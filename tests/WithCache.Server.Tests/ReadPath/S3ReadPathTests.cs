@@ -20,9 +20,9 @@ namespace WithCache.Server.Tests.ReadPath;
 /// </summary>
 public sealed class S3ReadPathTests : IAsyncLifetime
 {
-    private const string SkipReason = "AWS_ENDPOINT_URL_S3 is not set: start ci/services/ceph-rgw-up.sh and source its s3.env to run the S3 tests";
+    private const string SkipReason = TestBackends.S3SkipReason;
 
-    private static readonly bool HasEndpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") is { Length: > 0 };
+    private static readonly bool HasEndpoint = TestBackends.HasS3Endpoint;
 
     private readonly ITestOutputHelper _output;
     private readonly string _bucket = "withcache-rp-" + Guid.NewGuid().ToString("N")[..16];
@@ -64,17 +64,7 @@ public sealed class S3ReadPathTests : IAsyncLifetime
             return;
         }
 
-        foreach (var upload in (await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket })).MultipartUploads ?? [])
-        {
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = upload.Key, UploadId = upload.UploadId });
-        }
-
-        foreach (var key in await ListKeysAsync(""))
-        {
-            await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key });
-        }
-
-        await _client.DeleteBucketAsync(new DeleteBucketRequest { BucketName = _bucket });
+        await TestBackends.DeleteBucketAsync(_client, _bucket);
         _client.Dispose();
     }
 

@@ -20,7 +20,12 @@ internal static class TestBackends
     public const string EnginesSkipReason =
         "needs WITHCACHE_TEST_PG and AWS_ENDPOINT_URL_S3: run ci/services/up.sh DIR and source DIR/pg/pg.env and DIR/ceph/s3.env";
 
+    public const string S3SkipReason = "AWS_ENDPOINT_URL_S3 is not set: start ci/services/ceph-rgw-up.sh and source its s3.env to run the S3 tests";
+
     private static readonly Lazy<Task> BucketReady = new(CreateBucketAsync);
+
+    /// <summary>True when the AWS variables name a running S3 server (radosgw from ci/services).</summary>
+    public static bool HasS3Endpoint { get; } = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") is { Length: > 0 };
 
     /// <summary>True when every test server runs on PostgreSQL + S3 (the second run of the suite in CI).</summary>
     public static bool Shared { get; } =
@@ -101,6 +106,29 @@ internal static class TestBackends
         using var body = new MemoryStream();
         await response.ResponseStream.CopyToAsync(body);
         return body.ToArray();
+    }
+
+    /// <summary>Aborts every upload in a test's own bucket, deletes every object, then the bucket.</summary>
+    public static async Task DeleteBucketAsync(IAmazonS3 client, string bucket)
+    {
+        foreach (var upload in (await client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket })).MultipartUploads ?? [])
+        {
+            await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = upload.Key, UploadId = upload.UploadId });
+        }
+
+        string? token = null;
+        do
+        {
+            var page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token });
+            foreach (var item in page.S3Objects ?? [])
+            {
+                await client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = item.Key });
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        await client.DeleteBucketAsync(new DeleteBucketRequest { BucketName = bucket });
     }
 
     private static async Task CreateBucketAsync()
