@@ -342,6 +342,11 @@ internal sealed partial class OriginFetcher
                         return await ReceiveAsync(response, who, url, ranged, transfer, reserve, idle, linked.Token, cancellationToken);
                     case 301 or 302 or 303 or 307 or 308:
                         break;
+                    case 416 when ranged:
+                        // The file is shorter now than the bytes already here (it changed, and the origin checked Range
+                        // before If-Range): what is here is of no use, so the next attempt asks for the whole file.
+                        await RestartAsync(transfer, resumable: false, cancellationToken);
+                        return AttemptEnd.Again(DownloadOutcome.UpstreamError, $"{who} answered {StatusText(status)} to the resume; starting over");
                     case 404 or 410:
                         return AttemptEnd.Final(DownloadOutcome.UpstreamNotFound, $"{who} answered {StatusText(status)}");
                     case 401 or 403:

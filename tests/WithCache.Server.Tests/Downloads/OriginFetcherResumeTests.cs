@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using WithCache.Server.Downloads;
 using WithCache.Server.Tests.TestSupport;
 using static WithCache.Server.Tests.Downloads.OriginFetcherTests;
@@ -42,6 +43,52 @@ public sealed class OriginFetcherResumeTests
         var requests = origin.RequestsTo("/nightly.tar");
         Assert.Equal(originHonoursIfRange ? 2 : 3, requests.Count);
         Assert.Equal(originHonoursIfRange, requests[^1].Header("Range") is not null);
+    }
+
+    /// <summary>
+    /// The file shrank below the bytes already fetched between two attempts, and the origin looks at Range before
+    /// If-Range: the resume gets 416. The fill starts over and keeps only the new file (it used to fail the job).
+    /// </summary>
+    [Fact]
+    public async Task FetchAsync_ResumeAnswered416_StartsOverAndKeepsOnlyTheNewFile()
+    {
+        var before = Bytes(200_000, seed: 50);
+        var after = Bytes(50_000, seed: 51);
+        await using var origin = await OriginServer.StartAsync();
+        origin.Map("/shrunk.bin", async (context, hit) =>
+        {
+            var response = context.Response;
+            response.Headers.AcceptRanges = "bytes";
+            if (hit == 1)
+            {
+                response.Headers.ETag = "\"v1\"";
+                response.ContentLength = before.Length;
+                await response.Body.WriteAsync(before.AsMemory(0, 80_000));
+                await response.Body.FlushAsync();
+                context.Abort();
+                return;
+            }
+
+            response.Headers.ETag = "\"v2\"";
+            if (context.Request.Headers.Range.Count > 0)
+            {
+                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                response.Headers.ContentRange = $"bytes */{after.Length}";
+                return;
+            }
+
+            response.ContentLength = after.Length;
+            await response.Body.WriteAsync(after);
+        });
+        await using var harness = new FetchHarness();
+
+        var result = await harness.FetchAsync(origin.Url("/shrunk.bin"));
+
+        AssertCompletedWith(result, harness.TempPath, after);
+        var requests = origin.RequestsTo("/shrunk.bin");
+        Assert.Equal(3, requests.Count);
+        Assert.Equal("bytes=80000-", requests[1].Header("Range"));
+        Assert.Null(requests[2].Header("Range"));
     }
 
     [Fact]
