@@ -126,7 +126,12 @@ internal sealed partial class DownloadWorker : BackgroundService
             }
             else if (result.Outcome == DownloadOutcome.Completed && result.Sha256Hex is { } hex)
             {
-                var refusal = Commit(request, temp, ContentDigest.Parse(hex), result.Length);
+                var digest = ContentDigest.Parse(hex);
+                var refusal = await CommitAsync(request, digest, result.Length, newBlob: !_blobs.Exists(digest), () =>
+                {
+                    _blobs.Commit(temp, digest);
+                    return Task.CompletedTask;
+                });
                 completed = refusal is null;
                 if (completed)
                 {
@@ -194,7 +199,14 @@ internal sealed partial class DownloadWorker : BackgroundService
                 }
                 else
                 {
-                    var refusal = await CommitToStoreAsync(request, store, sink, uploaded);
+                    // Not cancellable: the client's timeouts bound each call, and stopping halfway would only leave work
+                    // for the sweep. A published object without its row (the catalog failed) is an orphan the sweep removes.
+                    var exists = await store.ExistsAsync(uploaded.Digest, CancellationToken.None);
+                    var refusal = await CommitAsync(request, uploaded.Digest, uploaded.Length, newBlob: !exists, async () =>
+                    {
+                        await store.PublishAsync(uploaded.TempKey, uploaded.Digest, CancellationToken.None);
+                        sink.Published = true;
+                    });
                     completed = refusal is null;
                     if (completed)
                     {
@@ -230,42 +242,6 @@ internal sealed partial class DownloadWorker : BackgroundService
 
             EndRun(request, completed, permanent, failure, started);
         }
-    }
-
-    /// <summary>
-    /// Publishes an uploaded fill and records the artifact; null on success, else why it was refused. The catalog row
-    /// is written only once the content-addressed object exists, so a hit never names a missing object.
-    /// </summary>
-    private async Task<string?> CommitToStoreAsync(DownloadRequest request, S3ObjectStore store, S3FillSink sink, S3UploadResult uploaded)
-    {
-        // Not cancellable: the client's timeouts bound each call, and stopping halfway would only leave work for start-up.
-        var exists = await store.ExistsAsync(uploaded.Digest, CancellationToken.None);
-        if (_capacity.TryCommit(request.JobId, uploaded.Length, newBlob: !exists) is { } refusal)
-        {
-            return refusal;
-        }
-
-        try
-        {
-            await store.PublishAsync(uploaded.TempKey, uploaded.Digest, CancellationToken.None);
-            sink.Published = true;
-            _counters.Flush(_database);
-            _database.CompleteFill(request.JobId, request.Key.Value, request.Origin.Text, uploaded.Digest, uploaded.Length, _time.GetUtcNow());
-        }
-        catch
-        {
-            // A published object without its row (the catalog failed) is removed by a start-up after the grace period.
-            if (!exists)
-            {
-                _capacity.Free(uploaded.Length);
-            }
-
-            throw;
-        }
-
-        LogCompleted(_logger, request.JobId, request.Key.Value, uploaded.Length, uploaded.Digest.Hex);
-        _audit.Record(AuditLog.System, AuditActions.FillCompleted, request.Key.Value, $"job {request.JobId}: {uploaded.Length} bytes, sha256 {uploaded.Digest.Hex}");
-        return null;
     }
 
     /// <summary>How a fill that neither completed nor was interrupted by a shutdown ends its job.</summary>
@@ -318,10 +294,13 @@ internal sealed partial class DownloadWorker : BackgroundService
             ProgressReporter(request),
             cancellationToken);
 
-    /// <summary>Moves the blob into place and records the artifact; null on success, else why it was refused.</summary>
-    private string? Commit(DownloadRequest request, string temp, ContentDigest digest, long size)
+    /// <summary>
+    /// Puts a finished fill's blob in place (<paramref name="placeBlob"/>: a rename into the data dir, or a publish in
+    /// the store) and only then records the artifact; null on success, else why the cap refused it.
+    /// <paramref name="newBlob"/> is false when identical bytes are stored already.
+    /// </summary>
+    private async Task<string?> CommitAsync(DownloadRequest request, ContentDigest digest, long size, bool newBlob, Func<Task> placeBlob)
     {
-        var newBlob = !_blobs.Exists(digest);
         if (_capacity.TryCommit(request.JobId, size, newBlob) is { } refusal)
         {
             return refusal;
@@ -329,7 +308,7 @@ internal sealed partial class DownloadWorker : BackgroundService
 
         try
         {
-            _blobs.Commit(temp, digest);
+            await placeBlob();
             _counters.Flush(_database);
             _database.CompleteFill(request.JobId, request.Key.Value, request.Origin.Text, digest, size, _time.GetUtcNow());
         }
