@@ -4,8 +4,9 @@ using WithCache.Server.Catalog;
 namespace WithCache.Server.Hosting;
 
 /// <summary>
-/// The last word on a shared catalog or blob store that cannot be reached: any request it reaches (a UI page, the
-/// API, a miss) answers 503 with Retry-After instead of a 500, and the next request tries the engine again.
+/// The one answer to a shared catalog or blob store that cannot be reached, for every route (a hit, a probe, a miss,
+/// a UI page, the API): 503 with Retry-After instead of a 500, at once, which the shims' probe takes as a miss, so they
+/// fetch from the origin. Nothing is remembered about it; the next request tries the engine again.
 /// </summary>
 internal static partial class EngineOutage
 {
@@ -18,15 +19,19 @@ internal static partial class EngineOutage
         catch (Exception e) when (e is CatalogUnavailableException or ObjectStoreUnavailableException && !context.Response.HasStarted)
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EngineOutage).FullName!);
-            LogUnavailable(logger, e is CatalogUnavailableException ? "catalog" : "blob store", e.Message);
-            context.Response.Clear();
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = "5";
-            context.Response.Headers["X-WithCache"] = "unavailable";
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync(e is CatalogUnavailableException
-                ? "cache unavailable: the catalog cannot be reached; try again shortly\n"
-                : "cache unavailable: the blob store cannot be reached; try again shortly\n");
+            var engine = e is CatalogUnavailableException ? "catalog" : "blob store";
+            LogUnavailable(logger, engine, e.Message);
+
+            // Clear drops what a hit had set already (its digests, its cache lifetime); the security headers go back on.
+            var response = context.Response;
+            response.Clear();
+            SecurityHeaders.Apply(response.Headers);
+            response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            response.Headers.RetryAfter = "5";
+            response.Headers.CacheControl = "no-store";
+            response.Headers[ReadPath.ReadPathEndpoints.StateHeader] = "unavailable";
+            response.ContentType = "text/plain; charset=utf-8";
+            await response.WriteAsync($"cache unavailable: the {engine} cannot be reached; try again shortly\n");
         }
     }
 

@@ -12,11 +12,16 @@ internal static class SecurityHeaders
 
     public static Task ApplyAsync(HttpContext context, Func<Task> next)
     {
-        var headers = context.Response.Headers;
+        Apply(context.Response.Headers);
+        return next();
+    }
+
+    /// <summary>Sets the headers; also for a response that was cleared after they were set (see EngineOutage).</summary>
+    public static void Apply(IHeaderDictionary headers)
+    {
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        return next();
     }
 }

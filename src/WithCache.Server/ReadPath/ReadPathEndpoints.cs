@@ -71,19 +71,7 @@ internal static partial class ReadPathEndpoints
             return BadRequest(context, error);
         }
 
-        try
-        {
-            return await ServeOriginAsync(origin, context, services, attachment);
-        }
-        catch (Exception e) when (e is ObjectStoreUnavailableException or CatalogUnavailableException)
-        {
-            return Unavailable(context, services.Logger, e);
-        }
-    }
-
-    private static async ValueTask<Results<PhysicalFileHttpResult, BlobBodyResult, ObjectHitResult, ContentHttpResult>> ServeOriginAsync(
-        OriginUrl origin, HttpContext context, ReadPathServices services, bool attachment)
-    {
+        // A catalog or store that cannot be reached throws; Hosting/EngineOutage answers 503 for every route.
         var key = origin.ToKey(services.Options.KeepQuery);
         var artifact = services.Database.FindArtifact(key.Value);
         if (artifact is not null && services.Backend.ObjectStore is { } store)
@@ -219,23 +207,6 @@ internal static partial class ReadPathEndpoints
 
     private static EntityTagHeaderValue EntityTagOf(ArtifactRecord artifact) => new($"\"{artifact.Digest.Hex}\"");
 
-    /// <summary>
-    /// The catalog or the object store cannot be reached: 503 at once, which the shims' probe takes as a miss, so
-    /// they fetch from the origin. Nothing is cached about it; the next request tries again.
-    /// </summary>
-    private static ContentHttpResult Unavailable(HttpContext context, ILogger logger, Exception e)
-    {
-        var what = e is CatalogUnavailableException ? "catalog" : "object store";
-        LogUnavailable(logger, what, e.Message);
-        var headers = context.Response.Headers;
-        headers.Remove("Repr-Digest");
-        headers.Remove("Digest");
-        headers.CacheControl = "no-store";
-        headers.RetryAfter = "5";
-        headers[StateHeader] = "unavailable";
-        return TypedResults.Text($"cache unavailable: the {what} cannot be reached\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
-    }
-
     private static ContentHttpResult BadRequest(HttpContext context, ProtocolError error)
     {
         context.Response.Headers[StateHeader] = "refused";
@@ -251,9 +222,6 @@ internal static partial class ReadPathEndpoints
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Object {Digest} of {CacheKey} is missing in the store; serving a miss")]
     private static partial void LogObjectMissing(ILogger logger, string cacheKey, string digest);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Read path answered 503: the {What} cannot be reached ({Reason})")]
-    private static partial void LogUnavailable(ILogger logger, string what, string reason);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Blob {Digest} of {CacheKey} is missing on disk; serving a miss")]
     private static partial void LogBlobMissing(ILogger logger, string cacheKey, string digest);

@@ -370,6 +370,8 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         Assert.Equal("unavailable", get.Headers.GetValues("X-WithCache").Single());
         Assert.Equal(TimeSpan.FromSeconds(5), get.Headers.RetryAfter!.Delta);
         Assert.False(get.Headers.Contains("Repr-Digest"));
+        Assert.Equal("no-store", get.Headers.CacheControl!.ToString());
+        Assert.Equal("nosniff", get.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(8));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
         _output.WriteLine($"503 after {elapsed.TotalMilliseconds:F0} ms");
