@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
+using WithCache.Server.Hosting;
 
 namespace WithCache.Server.Catalog;
 
@@ -9,6 +11,15 @@ namespace WithCache.Server.Catalog;
 /// </summary>
 internal static class CatalogLocation
 {
+    /// <summary>
+    /// The catalog <paramref name="options"/> name: SQLite in the data dir (one host) when <c>--catalog</c> is empty,
+    /// else the PostgreSQL database several hosts share.
+    /// </summary>
+    public static ICacheCatalog Open(IOptions<ServerOptions> options, ILoggerFactory loggers) =>
+        string.IsNullOrWhiteSpace(options.Value.Catalog)
+            ? new CacheDatabase(options)
+            : new PostgresCatalog(options, loggers.CreateLogger<PostgresCatalog>());
+
     /// <summary>Null when <paramref name="text"/> names a PostgreSQL database; otherwise what is wrong with it.</summary>
     public static string? Validate(string text) => TryToConnectionString(text, out _, out var problem) ? null : problem;
 

@@ -50,10 +50,8 @@ internal static partial class ServerApp
         services.AddOptions<S3BlobOptions>().BindConfiguration(S3BlobOptions.Section);
         services.AddSingleton<BlobBackend>();
         // The catalog: SQLite in the data dir (one host), or a PostgreSQL database several hosts share (--catalog).
-        services.AddSingleton<ICacheCatalog>(provider =>
-            string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<ServerOptions>>().Value.Catalog)
-                ? ActivatorUtilities.CreateInstance<CacheDatabase>(provider)
-                : ActivatorUtilities.CreateInstance<PostgresCatalog>(provider));
+        services.AddSingleton(provider =>
+            CatalogLocation.Open(provider.GetRequiredService<IOptions<ServerOptions>>(), provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<CapacityLedger>();
         services.AddSingleton<RequestCounters>();
         services.AddSingleton<DownloadScheduler>();

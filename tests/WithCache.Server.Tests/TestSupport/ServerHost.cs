@@ -154,9 +154,7 @@ public sealed class ServerHost : IAsyncDisposable
     internal ICacheCatalog OpenCatalog()
     {
         var options = Microsoft.Extensions.Options.Options.Create(new ServerOptions { DataDir = DataDir, Catalog = Settings.GetValueOrDefault("WithCache:Catalog") });
-        return string.IsNullOrEmpty(options.Value.Catalog)
-            ? new CacheDatabase(options)
-            : new PostgresCatalog(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresCatalog>.Instance);
+        return CatalogLocation.Open(options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
     }
 
     /// <summary>The bytes of one of <see cref="BlobFiles"/>.</summary>
