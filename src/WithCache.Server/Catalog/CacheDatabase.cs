@@ -385,14 +385,15 @@ internal sealed partial class CacheDatabase : ICacheCatalog
 
     // ---- jobs ----
 
-    /// <summary>Creates a queued job for a key; null when the key already has a queued or running job.</summary>
+    /// <summary>Creates a queued job for a key; null when the key already has a queued or running job or an artifact row (one writer, so one statement sees both).</summary>
     public long? CreateJob(string key, string origin, DateTimeOffset now)
     {
         lock (_writeLock)
         {
             using var connection = Open();
             using var command = Command(connection, """
-                INSERT INTO jobs(key, origin, state, created_at, updated_at) VALUES($key, $origin, 'queued', $now, $now)
+                INSERT INTO jobs(key, origin, state, created_at, updated_at)
+                SELECT $key, $origin, 'queued', $now, $now WHERE NOT EXISTS (SELECT 1 FROM artifacts WHERE key = $key)
                 ON CONFLICT DO NOTHING RETURNING id
                 """, ("$key", key), ("$origin", origin), ("$now", now.ToUnixTimeMilliseconds()));
             return command.ExecuteScalar() is long id ? id : null;

@@ -63,7 +63,11 @@ internal interface ICacheCatalog
 
     // ---- jobs ----
 
-    /// <summary>Creates a queued job for a key, leased to this host; null when the key already has a queued or running job.</summary>
+    /// <summary>
+    /// Creates a queued job for a key, leased to this host; null when the key already has a queued or running job or
+    /// already has an artifact row (checked after the insert, so a fill that another host committed since the caller
+    /// looked the key up is not fetched a second time).
+    /// </summary>
     long? CreateJob(string key, string origin, DateTimeOffset now);
 
     /// <summary>Moves a queued job this host holds to running; false when it is no longer queued (or no longer ours).</summary>

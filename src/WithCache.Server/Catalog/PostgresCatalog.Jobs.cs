@@ -28,15 +28,33 @@ internal sealed partial class PostgresCatalog
 
     private const string SelectJobs = "SELECT " + JobColumns + " FROM jobs";
 
-    /// <summary>Creates a queued job for a key, leased to this host; null when the key already has a queued or running job.</summary>
-    public long? CreateJob(string key, string origin, DateTimeOffset now) => Run(connection =>
-        Scalar(connection, """
+    /// <summary>
+    /// Creates a queued job for a key, leased to this host; null when the key already has a queued or running job or
+    /// is cached by now. The second check runs after the insert, in the same transaction but as its own statement (so
+    /// with a fresh snapshot under READ COMMITTED): a fill that another host committed between the caller's lookup and
+    /// this insert ended its job in the transaction that wrote the artifact row, so once the insert no longer conflicts
+    /// with that job the artifact row is visible here. Checking in the insert's own WHERE would use the snapshot from
+    /// before the insert waited on the other host, and fetch the artifact twice.
+    /// </summary>
+    public long? CreateJob(string key, string origin, DateTimeOffset now) => InTransaction(connection =>
+    {
+        if (Scalar(connection, """
             INSERT INTO jobs(key, origin, state, created_at, updated_at, lease_owner, lease_until)
             VALUES(@key, @origin, 'queued', @now, @now, @host, @until)
             ON CONFLICT DO NOTHING RETURNING id
-            """, Text("key", key), Text("origin", origin), Int8("now", now.ToUnixTimeMilliseconds()), Text("host", _hostId), Int8("until", LeaseUntil(now))) is long id
-            ? id
-            : (long?)null);
+            """, Text("key", key), Text("origin", origin), Int8("now", now.ToUnixTimeMilliseconds()), Text("host", _hostId), Int8("until", LeaseUntil(now))) is not long id)
+        {
+            return (long?)null;
+        }
+
+        if (Scalar(connection, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE key = @key)", Text("key", key)) is true)
+        {
+            Execute(connection, "DELETE FROM jobs WHERE id = @id", Int8("id", id));
+            return null;
+        }
+
+        return id;
+    });
 
     /// <summary>Moves a queued job this host holds to running and extends its lease; false when it is no longer queued or no longer ours.</summary>
     public bool MarkJobRunning(long id, DateTimeOffset now) => Run(connection =>

@@ -102,8 +102,9 @@ internal sealed partial class DownloadScheduler
 
         if (jobId is not { } id)
         {
+            // Another host's job for the key, or its fill committed since the lookup above.
             _activeByKey.TryRemove(key.Value, out _);
-            return (EnqueueOutcome.AlreadyActive, null);
+            return (_database.FindArtifact(key.Value) is null ? EnqueueOutcome.AlreadyActive : EnqueueOutcome.AlreadyCached, null);
         }
 
         _activeByKey[key.Value] = id;

@@ -102,6 +102,23 @@ public abstract class CatalogContractTests : IDisposable
     }
 
     [SkippableFact]
+    public void CreateJob_KeyCachedSinceTheCallerLookedItUp_RefusedAndNoJobLeft()
+    {
+        var database = Open();
+        var now = DateTimeOffset.UtcNow;
+        var digest = ContentDigest.Parse(new string('c', 64));
+        var fill = database.CreateJob("http://h/a", "http://h/a", now)!.Value;
+        database.CompleteFill(fill, "http://h/a", "http://h/a", digest, 7, now);
+
+        var again = database.CreateJob("http://h/a", "http://h/a", now);
+        var other = database.CreateJob("http://h/b", "http://h/b", now);
+
+        Assert.Null(again);
+        Assert.NotNull(other);
+        Assert.Equal([fill, other.Value], database.ListJobs(new ListQuery(Sort: "id")).Select(j => j.Id).Order());
+    }
+
+    [SkippableFact]
     public void ListPermanentFailures_CountsFailuresSinceLastSuccess()
     {
         var database = Open();
@@ -110,6 +127,7 @@ public abstract class CatalogContractTests : IDisposable
         database.FinishJob(failed, JobState.Failed, "404", permanent: true, T0);
         var completed = database.CreateJob("http://h/a", "http://h/a", T0)!.Value;
         database.CompleteFill(completed, "http://h/a", "http://h/a", digest, 1, T0);
+        database.DeleteArtifact("http://h/a"); // an operator deleted it; the next misses fetch it again and fail
         for (var i = 1; i <= 2; i++)
         {
             var again = database.CreateJob("http://h/a", "http://h/a", T0)!.Value;
