@@ -11,6 +11,16 @@ public static class FetchUrl
     /// <summary>The route prefix every fetch URL starts with after the server base.</summary>
     public const string RoutePrefix = "/b/";
 
+    /// <summary>
+    /// A header on a hit (the shims' HEAD probe included) from a cache-host that answers a GET on the fetch URL with a
+    /// redirect to its object store (<c>--s3-redirect</c>); its value is <see cref="RedirectToStore"/>. The tool run on
+    /// the fetch URL must then follow one redirect.
+    /// </summary>
+    public const string RedirectHeader = "X-WithCache-Redirect";
+
+    /// <summary>The value of <see cref="RedirectHeader"/>.</summary>
+    public const string RedirectToStore = "store";
+
     /// <summary>Builds the fetch URL for an origin on a normalised server base (see <see cref="ServerAddress"/>).</summary>
     public static string Build(string serverBase, OriginUrl origin)
     {

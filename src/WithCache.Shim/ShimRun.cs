@@ -77,7 +77,15 @@ internal static class ShimRun
         }
 
         var fetchUrl = FetchUrl.Build(serverBase, plan.Origin);
-        return Report(debug, "hit: " + fetchUrl, plan.Rewrite(args, fetchUrl));
+        if (!probe.RedirectsToStore)
+        {
+            return Report(debug, "hit: " + fetchUrl, plan.Rewrite(args, fetchUrl));
+        }
+
+        // The cache-host answers the GET with a redirect to its object store (--s3-redirect).
+        return plan.RedirectRefusal is { } refusal
+            ? Report(debug, $"hit, but the cache-host redirects to its store and {refusal}; fetching from origin", args)
+            : Report(debug, "hit, redirected to the store: " + fetchUrl, plan.Rewrite(args, fetchUrl, redirectsToStore: true));
     }
 
     public static ArgvPlan Plan(ToolKind tool, IReadOnlyList<string> args) =>

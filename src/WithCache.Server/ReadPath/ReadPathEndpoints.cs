@@ -192,6 +192,13 @@ internal static partial class ReadPathEndpoints
         }
 
         SetHitHeaders(context, artifact);
+        if (services.Options.S3Redirect)
+        {
+            // Tells the shims' HEAD probe that the GET will be a 302 to the store, so that curl gets --location
+            // (or, for a command line that will not follow it, the shim fetches from the origin instead).
+            context.Response.Headers[FetchUrl.RedirectHeader] = FetchUrl.RedirectToStore;
+        }
+
         return new ObjectHitResult(decision, artifact.Size, artifact.FetchedAt, entityTag, downloadName, read, redirect, backend.S3.BodyIdleTimeout, services.Logger);
     }
 

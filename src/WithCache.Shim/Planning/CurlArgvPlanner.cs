@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace WithCache.Shim.Planning;
 
 /// <summary>
@@ -99,11 +101,11 @@ internal static class CurlArgvPlanner
 
         var urls = new List<int>();
         var flags = default(CurlFlags);
-        var optionsEnded = false;
+        var optionsEnd = -1;
         for (var i = 0; i < args.Count; i++)
         {
             var word = args[i];
-            if (optionsEnded || word.Length < 2 || word[0] != '-')
+            if (optionsEnd >= 0 || word.Length < 2 || word[0] != '-')
             {
                 urls.Add(i);
                 continue;
@@ -111,7 +113,7 @@ internal static class CurlArgvPlanner
 
             if (word == "--")
             {
-                optionsEnded = true;
+                optionsEnd = i;
                 continue;
             }
 
@@ -168,9 +170,20 @@ internal static class CurlArgvPlanner
 
         // curl -O with no file name in the URL ("https://h/dir/") refuses before it sends anything: probing (and
         // queueing a fill for) a download that will not happen helps nobody.
-        return flags.RemoteName && plan.Origin is { LastSegment: "" }
-            ? ArgvPlan.PassThrough("-O and the URL has no file name")
-            : plan;
+        if (flags.RemoteName && plan.Origin is { LastSegment: "" })
+        {
+            return ArgvPlan.PassThrough("-O and the URL has no file name");
+        }
+
+        return plan.Outcome != PlanOutcome.Candidate ? plan : plan with
+        {
+            // A redirect to the store is followed with --location; curl keeps the -O name of the URL it was given.
+            NeedsLocation = !flags.Location,
+            OptionsEnd = optionsEnd,
+            RedirectRefusal = flags.MaxRedirsZero ? "--max-redirs 0 follows no redirect"
+                : flags.ProtoRedir ? "--proto-redir may refuse the store's scheme"
+                : null,
+        };
     }
 
     private static string? Apply(ToolOption option, string? value, bool negated, ref CurlFlags flags)
@@ -187,6 +200,10 @@ internal static class CurlArgvPlanner
             {
                 flags.RemoteName = false;
             }
+            else if (name is "location" or "location-trusted")
+            {
+                flags.Location = false;
+            }
 
             return null;
         }
@@ -198,6 +215,15 @@ internal static class CurlArgvPlanner
                 return null;
             case "remote-name" or "remote-name-all":
                 flags.RemoteName = true;
+                return null;
+            case "location" or "location-trusted":
+                flags.Location = true;
+                return null;
+            case "max-redirs":
+                flags.MaxRedirsZero = long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var most) && most == 0;
+                return null;
+            case "proto-redir":
+                flags.ProtoRedir = true;
                 return null;
             case "request":
                 return value is "GET" or "HEAD" ? null : $"method {Shorten(value ?? "")}";

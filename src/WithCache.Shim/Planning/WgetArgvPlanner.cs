@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace WithCache.Shim.Planning;
 
 /// <summary>
@@ -86,6 +88,7 @@ internal static class WgetArgvPlanner
 
         var urls = new List<int>();
         var optionsEnded = false;
+        var redirects = new WgetRedirects();
         for (var i = 0; i < args.Count; i++)
         {
             var word = args[i];
@@ -127,7 +130,7 @@ internal static class WgetArgvPlanner
                         value = args[++i];
                     }
 
-                    refusal = Apply(option, value);
+                    refusal = Apply(option, value, redirects);
                 }
                 else if (Index.FindNegated(name) is { } negated && !NotNegatable.Contains(negated.Long))
                 {
@@ -136,6 +139,7 @@ internal static class WgetArgvPlanner
                         return ArgvPlan.PassThrough($"value on a --no- option: {CurlArgvPlanner.Shorten(word)}");
                     }
 
+                    redirects.Negate(negated.Long);
                     refusal = null;
                 }
                 else
@@ -151,13 +155,14 @@ internal static class WgetArgvPlanner
                 continue;
             }
 
-            if (ShortOptionCluster.Read(args, ref i, FindShort, Apply) is { } clusterRefusal)
+            if (ShortOptionCluster.Read(args, ref i, FindShort, (option, value) => Apply(option, value, redirects)) is { } clusterRefusal)
             {
                 return ArgvPlan.PassThrough(clusterRefusal);
             }
         }
 
-        return UrlPolicy.Choose(args, urls, globOff: true, allowSpaces: true);
+        var plan = UrlPolicy.Choose(args, urls, globOff: true, allowSpaces: true);
+        return plan.Outcome != PlanOutcome.Candidate ? plan : plan with { RedirectRefusal = redirects.Refusal };
     }
 
     // getopt's "-n" takes letters as its value: -nv, -nc, -nd, -nH, -np (wget --help lists them as if they were options).
@@ -165,7 +170,7 @@ internal static class WgetArgvPlanner
 
     private static ToolOption? FindShort(char letter) => letter == 'n' ? NoLetters : Index.FindShort(letter);
 
-    private static string? Apply(ToolOption option, string? value)
+    private static string? Apply(ToolOption option, string? value, WgetRedirects redirects)
     {
         if (ReferenceEquals(option, NoLetters))
         {
@@ -181,8 +186,48 @@ internal static class WgetArgvPlanner
                 return value is "GET" or "HEAD" ? null : $"method {CurlArgvPlanner.Shorten(value ?? "")}";
             case "header":
                 return HeaderPolicy.Check(value ?? "");
+            case "max-redirect" or "trust-server-names":
+                redirects.Apply(name, value);
+                return null;
         }
 
         return PassThrough.TryGetValue(name, out var reason) ? $"--{name}: {reason}" : null;
+    }
+
+    /// <summary>
+    /// What decides whether wget follows a redirect to the cache-host's store as a download of the same file: it follows
+    /// up to 20 by default and names the file after the URL it was given, unless <c>--max-redirect 0</c> (the last one
+    /// given wins) or <c>--trust-server-names</c> (the file would be named after the presigned store URL).
+    /// </summary>
+    private sealed class WgetRedirects
+    {
+        private bool _maxRedirectZero;
+        private bool _trustServerNames;
+
+        public string? Refusal => _maxRedirectZero ? "--max-redirect 0 follows no redirect"
+            : _trustServerNames ? "--trust-server-names would name the file after the store's URL"
+            : null;
+
+        public void Apply(string name, string? value)
+        {
+            if (name == "max-redirect")
+            {
+                _maxRedirectZero = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var most) && most == 0;
+            }
+            else
+            {
+                // A boolean: "--trust-server-names", or "=on|off|yes|no|1|0".
+                _trustServerNames = value is null || !(value.Equals("off", StringComparison.OrdinalIgnoreCase)
+                    || value.Equals("no", StringComparison.OrdinalIgnoreCase) || value == "0");
+            }
+        }
+
+        public void Negate(string name)
+        {
+            if (name == "trust-server-names")
+            {
+                _trustServerNames = false;
+            }
+        }
     }
 }

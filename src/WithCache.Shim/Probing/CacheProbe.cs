@@ -13,6 +13,9 @@ namespace WithCache.Shim.Probing;
 /// </summary>
 internal static class CacheProbe
 {
+    // A cache-host's answer head is a few hundred bytes; anything past this is not one.
+    private const int MaxHeadBytes = 8192;
+
     public static ProbeResult Head(OriginUrl server, OriginUrl origin, TimeSpan timeout)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
@@ -132,35 +135,78 @@ internal static class CacheProbe
 
     private static ProbeResult ReadStatus(IProbeChannel stream, long deadline)
     {
-        // "HTTP/1.1 200 OK": the status code is all the probe needs.
-        var buffer = new byte[64];
+        // "HTTP/1.1 200 OK": any status but 200 needs only its code. On a 200 the probe reads the header lines up to
+        // the empty line (a HEAD answer has no body) for FetchUrl.RedirectHeader.
+        var buffer = new byte[MaxHeadBytes];
         var filled = 0;
-        while (filled < 12)
+        while (true)
         {
             if (Remaining(deadline) <= TimeSpan.Zero)
             {
                 return new(ProbeOutcome.TimedOut, "no answer within the probe timeout");
             }
 
+            if (filled == buffer.Length)
+            {
+                return new(ProbeOutcome.Failed, $"answer head longer than {MaxHeadBytes} bytes");
+            }
+
             var read = stream.Read(buffer.AsSpan(filled));
             if (read == 0)
             {
-                return new(ProbeOutcome.Failed, "connection closed before a status line");
+                return new(ProbeOutcome.Failed, filled < 12 ? "connection closed before a status line" : "connection closed inside the answer head");
             }
 
             filled += read;
-        }
+            if (filled < 12)
+            {
+                continue;
+            }
 
-        var line = Encoding.ASCII.GetString(buffer, 0, filled);
-        if (!line.StartsWith("HTTP/1.", StringComparison.Ordinal) || line[8] != ' '
-            || !int.TryParse(line.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+            var status = Status(buffer);
+            if (status < 0)
+            {
+                return new(ProbeOutcome.Failed, "answer is not HTTP/1.x");
+            }
+
+            if (status != 200)
+            {
+                return new(ProbeOutcome.Miss, status.ToString(CultureInfo.InvariantCulture));
+            }
+
+            var headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
+            if (headEnd >= 0)
+            {
+                var redirects = HeaderValue(Encoding.ASCII.GetString(buffer, 0, headEnd), FetchUrl.RedirectHeader) is { } value
+                    && value.Equals(FetchUrl.RedirectToStore, StringComparison.OrdinalIgnoreCase);
+                return new(ProbeOutcome.Hit, "200", redirects);
+            }
+        }
+    }
+
+    /// <summary>The status code of "HTTP/1.x NNN" in the first 12 bytes; -1 when they are not one.</summary>
+    private static int Status(byte[] buffer)
+    {
+        var line = Encoding.ASCII.GetString(buffer, 0, 12);
+        return line.StartsWith("HTTP/1.", StringComparison.Ordinal) && line[8] == ' '
+            && int.TryParse(line.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status)
+            ? status
+            : -1;
+    }
+
+    /// <summary>The value of the first header line named <paramref name="name"/> (any case), trimmed; null when absent.</summary>
+    internal static string? HeaderValue(string head, string name)
+    {
+        foreach (var line in head.Split("\r\n"))
         {
-            return new(ProbeOutcome.Failed, "answer is not HTTP/1.x");
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon == name.Length && line.StartsWith(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return line[(colon + 1)..].Trim(' ', '\t');
+            }
         }
 
-        return status == 200
-            ? new(ProbeOutcome.Hit, "200")
-            : new(ProbeOutcome.Miss, status.ToString(CultureInfo.InvariantCulture));
+        return null;
     }
 
     private static TimeSpan Remaining(long deadline)

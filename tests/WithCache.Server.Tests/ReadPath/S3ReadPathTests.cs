@@ -115,6 +115,7 @@ public sealed class S3ReadPathTests : IAsyncLifetime
             Assert.Equal("bytes", head.Headers.AcceptRanges.Single());
             Assert.NotNull(head.Content.Headers.LastModified);
             Assert.Equal("hit", head.Headers.GetValues("X-WithCache").Single());
+            Assert.False(head.Headers.Contains("X-WithCache-Redirect")); // streamed: the shims add nothing to the command
             Assert.Single(head.Headers.GetValues("Repr-Digest"));
             Assert.Single(head.Headers.GetValues("Digest"));
             Assert.Equal("public, max-age=31536000, immutable", head.Headers.CacheControl!.ToString());
@@ -210,12 +211,15 @@ public sealed class S3ReadPathTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Found, get.StatusCode);
             Assert.StartsWith(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3")!.TrimEnd('/'), get.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
             Assert.Equal("hit", get.Headers.GetValues("X-WithCache").Single());
+            Assert.Equal("store", get.Headers.GetValues("X-WithCache-Redirect").Single());
             Assert.True(get.Headers.CacheControl!.NoStore);
         }
 
+        // The shims' probe: a HEAD is answered here, and says that the GET will be sent to the store.
         using (var head = await noFollow.SendAsync(new HttpRequestMessage(HttpMethod.Head, ServerHost.FetchPath(origin))))
         {
             Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal("store", head.Headers.GetValues("X-WithCache-Redirect").Single());
         }
 
         using (var attachment = await noFollow.GetAsync("/blob?url=" + Uri.EscapeDataString(origin)))

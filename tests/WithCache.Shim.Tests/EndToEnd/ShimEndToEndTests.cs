@@ -203,6 +203,63 @@ public sealed class ShimEndToEndTests : IAsyncLifetime
         Assert.Equal(ListFiles(direct.Path), ListFiles(shimmed.Path));
     }
 
+    // A cache-host run with --s3-redirect answers the GET with a 302 to the store: curl gets --location from the shim
+    // when it has none, and each form still saves the file the origin would have given, with the cached bytes.
+    [Theory]
+    [InlineData("curl", new[] { "-sS", "-O" })]
+    [InlineData("curl", new[] { "-fsS", "-o", "named.out" })]
+    [InlineData("curl", new[] { "-fsSLO" })]
+    [InlineData("curl", new[] { "-sS", "-L", "--no-location", "-O" })]
+    [InlineData("curl", new[] { "-sS", "--max-redirs", "0", "--max-redirs", "3", "-O" })]
+    [InlineData("wget", new[] { "-q" })]
+    [InlineData("wget", new[] { "-q", "-O", "named.out" })]
+    [InlineData("wget", new[] { "-nv", "-c", "--max-redirect=0", "--max-redirect=5" })]
+    [InlineData("wget", new[] { "-q", "--trust-server-names", "--no-trust-server-names" })]
+    public async Task Hit_CacheRedirectsToItsStore_SavesTheOriginsFileNameWithTheCachedBytes(string tool, string[] form)
+    {
+        _cache.RedirectToStore = true;
+        var origin = _origin.BaseUrl + "/files/redirected.tar.gz";
+        _cache.Add(origin);
+        using var direct = new TempDirectory();
+        using var shimmed = new TempDirectory();
+        string[] args = [.. form, origin];
+
+        var expected = await ProcessRunner.RunAsync(tool == "curl" ? ShimBinaries.RealCurl : ShimBinaries.RealWget, args, workingDirectory: direct.Path);
+        var originRequestsBefore = _origin.Requests.Count;
+        var actual = await RunShimAsync(tool, args, shimmed.Path, _cache.BaseUrl);
+
+        Assert.True((0, 0) == (expected.ExitCode, actual.ExitCode), $"exit {expected.ExitCode} direct vs {actual.ExitCode} via shim\n{actual.StandardError}");
+        Assert.Contains("hit, redirected to the store:", actual.StandardError, StringComparison.Ordinal);
+        var files = ListFiles(direct.Path);
+        Assert.Equal(files, ListFiles(shimmed.Path));
+        Assert.Equal(TestCache.CachedBody(origin), await File.ReadAllBytesAsync(Path.Combine(shimmed.Path, Assert.Single(files))));
+        Assert.Equal(originRequestsBefore, _origin.Requests.Count);
+        Assert.Equal(["HEAD /b/", "GET /b/", "GET /store/"], _cache.Server.Requests.Select(r => r.Method + " " + r.RawTarget[..(r.RawTarget.IndexOf('/', 1) + 1)]));
+    }
+
+    // A command line that would not follow the redirect as a download of the same file is left as it is, on the origin.
+    [Theory]
+    [InlineData("curl", new[] { "-sS", "--max-redirs", "0", "-O" }, "--max-redirs 0")]
+    [InlineData("curl", new[] { "-sSL", "--proto-redir", "=https", "-O" }, "--proto-redir")]
+    [InlineData("wget", new[] { "-q", "--max-redirect=0" }, "--max-redirect 0")]
+    [InlineData("wget", new[] { "-q", "--max-redirect", "0" }, "--max-redirect 0")]
+    [InlineData("wget", new[] { "-q", "--trust-server-names" }, "--trust-server-names")]
+    public async Task Hit_CacheRedirectsToItsStore_CommandThatWouldNotFollowIt_DownloadsFromOrigin(string tool, string[] form, string why)
+    {
+        _cache.RedirectToStore = true;
+        var origin = _origin.BaseUrl + "/files/no-follow.bin";
+        _cache.Add(origin);
+        using var work = new TempDirectory();
+
+        var result = await RunShimAsync(tool, [.. form, origin], work.Path, _cache.BaseUrl);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"the cache-host redirects to its store and {why}", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("fetching from origin", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal(LoopbackServer.OriginBody("/files/no-follow.bin"), await File.ReadAllBytesAsync(Path.Combine(work.Path, "no-follow.bin")));
+        Assert.Equal(["HEAD"], _cache.Server.Requests.Select(r => r.Method));
+    }
+
     [Fact]
     public async Task Hit_CurlToStdout_WritesCacheBytesToStdout()
     {

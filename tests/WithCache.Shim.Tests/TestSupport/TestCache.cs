@@ -9,9 +9,14 @@ namespace WithCache.Shim.Tests.TestSupport;
 /// <summary>
 /// A stand-in cache-host for the shim's tests: answers <c>HEAD|GET /b/&lt;token&gt;/&lt;name&gt;</c> with 200 and
 /// <see cref="CachedBody"/> for origins added with <see cref="Add"/>, 404 for others, 400 for a bad token.
+/// With <see cref="RedirectToStore"/> it acts as a cache-host run with <c>--s3-redirect</c>: a hit's HEAD carries
+/// <see cref="FetchUrl.RedirectHeader"/> and its GET is a 302 to a presigned-looking URL under <c>/store/</c>, which
+/// answers the body.
 /// </summary>
 public sealed class TestCache : IAsyncDisposable
 {
+    private const string StorePrefix = "/store/";
+
     private readonly ConcurrentDictionary<string, bool> _cached = new(StringComparer.Ordinal);
     private LoopbackServer? _server;
 
@@ -31,9 +36,18 @@ public sealed class TestCache : IAsyncDisposable
 
     public void Add(string origin) => _cached[origin] = true;
 
+    public bool RedirectToStore { get; set; }
+
     private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
+        if (path.StartsWith(StorePrefix, StringComparison.Ordinal)
+            && OriginToken.TryDecode(path[StorePrefix.Length..].Split('/')[0], out var stored, out _) && _cached.ContainsKey(stored))
+        {
+            await WriteBodyAsync(context, CachedBody(stored));
+            return;
+        }
+
         if (!path.StartsWith(FetchUrl.RoutePrefix, StringComparison.Ordinal))
         {
             context.Response.StatusCode = 404;
@@ -55,7 +69,23 @@ public sealed class TestCache : IAsyncDisposable
             return;
         }
 
-        var body = CachedBody(origin);
+        if (RedirectToStore)
+        {
+            context.Response.Headers[FetchUrl.RedirectHeader] = FetchUrl.RedirectToStore;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                // Like a presigned S3 URL: the object's own name and a signature in the query.
+                context.Response.StatusCode = 302;
+                context.Response.Headers.Location = $"{BaseUrl}{StorePrefix}{token}/0f3a9c2e.obj?X-Amz-Signature=5e1f";
+                return;
+            }
+        }
+
+        await WriteBodyAsync(context, CachedBody(origin));
+    }
+
+    private static async Task WriteBodyAsync(HttpContext context, byte[] body)
+    {
         context.Response.ContentType = "application/octet-stream";
         context.Response.ContentLength = body.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
