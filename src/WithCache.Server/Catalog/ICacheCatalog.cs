@@ -25,6 +25,13 @@ internal interface ICacheCatalog
     /// <summary>The artifact stored under a key (its hit count may lag: the catalog has the current one).</summary>
     ArtifactRecord? FindArtifact(string key);
 
+    /// <summary>
+    /// <see cref="FindArtifact"/> for the read path, which runs on the socket's I/O thread: a catalog across the network
+    /// waits without holding that thread (and the other connections on it); SQLite's in-memory or local-file answer
+    /// completes synchronously.
+    /// </summary>
+    ValueTask<ArtifactRecord?> FindArtifactAsync(string key, CancellationToken cancellationToken);
+
     IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query);
 
     long CountArtifacts(string? filter = null);

@@ -16,7 +16,17 @@ internal sealed partial class PostgresCatalog
 
     /// <summary>One primary-key look-up, never cached: another host may have deleted the row a moment ago.</summary>
     public ArtifactRecord? FindArtifact(string key) => Run(connection =>
-        ReadAll(connection, ReadArtifact, ArtifactColumns + " WHERE key = @key", Text("key", key)).FirstOrDefault());
+        ReadAll(connection, ReadArtifact, FindArtifactSql, Text("key", key)).FirstOrDefault());
+
+    /// <summary><see cref="FindArtifact"/> without blocking the caller's thread on the network.</summary>
+    public ValueTask<ArtifactRecord?> FindArtifactAsync(string key, CancellationToken cancellationToken) => RunAsync(async connection =>
+    {
+        await using var command = Command(connection, FindArtifactSql, Text("key", key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadArtifact(reader) : null;
+    }, cancellationToken);
+
+    private const string FindArtifactSql = ArtifactColumns + " WHERE key = @key";
 
     public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
     {

@@ -244,6 +244,19 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
         }
     }
 
+    private async ValueTask<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await work(connection).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsUnreachable(e))
+        {
+            throw new CatalogUnavailableException($"the PostgreSQL catalog {_where} cannot be reached: {Scrub(Describe(e))}", e);
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> in one transaction, committed when it returns.</summary>
     private T InTransaction<T>(Func<NpgsqlConnection, T> work) => Run(connection =>
     {

@@ -73,7 +73,7 @@ internal static partial class ReadPathEndpoints
 
         // A catalog or store that cannot be reached throws; Hosting/EngineOutage answers 503 for every route.
         var key = origin.ToKey(services.Options.KeepQuery);
-        var artifact = services.Database.FindArtifact(key.Value);
+        var artifact = await services.Database.FindArtifactAsync(key.Value, context.RequestAborted);
         if (artifact is not null && services.Backend.ObjectStore is { } store)
         {
             if (await FindObjectHitAsync(store, artifact, origin, context, services, attachment) is { } objectHit)

@@ -142,6 +142,23 @@ public abstract class CatalogContractTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task FindArtifactAsync_AnswersAsFindArtifactDoes_BeforeAfterFillAndAfterDelete()
+    {
+        var database = Open();
+        var now = DateTimeOffset.UtcNow;
+        var digest = ContentDigest.Parse(new string('d', 64));
+
+        Assert.Null(await database.FindArtifactAsync("http://h/a", CancellationToken.None));
+        database.CompleteFill(database.CreateJob("http://h/a", "http://h/a?x=1", now)!.Value, "http://h/a", "http://h/a?x=1", digest, 42, now);
+        var found = await database.FindArtifactAsync("http://h/a", CancellationToken.None);
+        Assert.Equal(database.FindArtifact("http://h/a"), found);
+        Assert.Equal(("http://h/a?x=1", digest, 42L), (found!.Origin, found.Digest, found.Size));
+        Assert.Null(await database.FindArtifactAsync("http://h/b", CancellationToken.None));
+        database.DeleteArtifact("http://h/a");
+        Assert.Null(await database.FindArtifactAsync("http://h/a", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public void CompleteFill_WithMisses_CarriesMissCountAndRemovesMiss()
     {
         var database = Open();

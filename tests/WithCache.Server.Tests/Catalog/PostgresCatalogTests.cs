@@ -348,6 +348,19 @@ public sealed class PostgresCatalogTests : CatalogContractTests
     }
 
     [SkippableFact]
+    public async Task ConnectionKilled_AsyncLookUpUnavailableOnceThenBack()
+    {
+        var catalog = OpenHost("a");
+        Assert.Null(await catalog.FindArtifactAsync("http://h/a", CancellationToken.None));
+
+        Sql($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{_schema}'", Server!);
+        var error = await Record.ExceptionAsync(async () => await catalog.FindArtifactAsync("http://h/a", CancellationToken.None));
+
+        Assert.True(error is null or CatalogUnavailableException, error?.ToString());
+        Assert.Null(await catalog.FindArtifactAsync("http://h/a", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public void Open_RoleWithoutCreatePrivilege_UsesTheMigratedSchema()
     {
         OpenHost("a");
