@@ -306,7 +306,7 @@ internal sealed partial class OriginFetcher
 
             if (credentialsAllowed)
             {
-                foreach (var header in _credentials.HeadersFor(current.Host))
+                foreach (var header in _credentials.HeadersFor(current))
                 {
                     request.Headers.TryAddWithoutValidation(header.Key, header.Value);
                 }

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using WithCache.Core;
 
 namespace WithCache.Server.Downloads;
 
@@ -9,19 +11,26 @@ namespace WithCache.Server.Downloads;
 /// credentials to it. Values are never logged and never put in a reason.
 /// </summary>
 /// <remarks>
-/// Format (<c>&lt;data-dir&gt;/credentials.json</c>): an object <c>hosts</c> whose keys are host names, matched exactly
-/// and case-insensitively against the request host (no port, no wildcards), each mapping header names to values:
+/// Format (<c>&lt;data-dir&gt;/credentials.json</c>): an object <c>hosts</c> whose keys name where the headers may go,
+/// each mapping header names to values:
 /// <code>
 /// {
 ///   "hosts": {
 ///     "developer.download.nvidia.com": { "Authorization": "Bearer abc" },
-///     "repo.example.com": { "X-Api-Key": "k" }
+///     "repo.example.com:8443": { "X-Api-Key": "k" },
+///     "http://mirror.lab.internal:8081": { "X-Api-Key": "k2" }
 ///   }
 /// }
 /// </code>
-/// Anything else (not JSON, no <c>hosts</c> object, a value that is not a string, a header name that is not an HTTP
-/// token or that the fetcher itself controls, a value with a line break) makes the whole file ignored with one error
-/// line in the log: a half-read credentials file would fail in ways that are harder to see.
+/// A key is <c>host</c> (https on port 443), <c>host:port</c> (https on that port) or <c>http[s]://host[:port]</c>; the
+/// host matches exactly and case-insensitively (no wildcards, no subdomains), the scheme and the port exactly. So any
+/// LAN client asking for <c>http://developer.download.nvidia.com/...</c> or another port of that host gets a fill
+/// without the token: a token configured for https is never sent in clear text or to another service of the host.
+/// Plain http has to be named (<c>http://</c>).
+/// Anything else (not JSON, no <c>hosts</c> object, a key with a path, user or other scheme, a value that is not a
+/// string, a header name that is not an HTTP token or that the fetcher itself controls, a value with a line break)
+/// makes the whole file ignored with one error line in the log: a half-read credentials file would fail in ways that
+/// are harder to see.
 /// </remarks>
 internal sealed partial class VendorCredentials
 {
@@ -41,9 +50,33 @@ internal sealed partial class VendorCredentials
         _byHost = Load(options.Value.CredentialsFile, logger);
     }
 
-    /// <summary>The headers to send to <paramref name="host"/> (exact, case-insensitive match); empty when none.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> HeadersFor(string host) =>
-        _byHost.TryGetValue(host, out var headers) ? headers : [];
+    /// <summary>The headers to send with a request to <paramref name="url"/>: those of its scheme, host and port; empty when none.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> HeadersFor(OriginUrl url) =>
+        _byHost.TryGetValue(ScopeOf(url.Scheme, url.Host, url.Port ?? DefaultPort(url.Scheme)), out var headers) ? headers : [];
+
+    /// <summary>"scheme://host:port", lower-cased: what a credentials key and a request URL are compared by.</summary>
+    internal static string ScopeOf(string scheme, string host, int port) =>
+        string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{port}").ToLowerInvariant();
+
+    /// <summary>A credentials key as its scope; null when it is not <c>host</c>, <c>host:port</c> or <c>http[s]://host[:port]</c>.</summary>
+    internal static string? ParseKey(string key)
+    {
+        if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '@' or '?' or '#' or '\\'))
+        {
+            return null;
+        }
+
+        var text = key.Contains("://", StringComparison.Ordinal) ? key : "https://" + key;
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri)
+            && uri.Scheme is "http" or "https"
+            && uri.AbsolutePath == "/"
+            && !text.AsSpan(uri.Scheme.Length + 3).TrimEnd('/').Contains('/')
+            && uri.Host.Length > 0
+            ? ScopeOf(uri.Scheme, uri.Host, uri.Port)
+            : null;
+    }
+
+    private static int DefaultPort(string scheme) => scheme == "https" ? 443 : 80;
 
     /// <summary>How many hosts have credentials (for the start-up log and tests, never the values).</summary>
     public int HostCount => _byHost.Count;
@@ -124,9 +157,9 @@ internal sealed partial class VendorCredentials
             foreach (var hostProperty in hostsElement.EnumerateObject())
             {
                 var host = hostProperty.Name.Trim();
-                if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '@'))
+                if (ParseKey(host) is not { } scope)
                 {
-                    problem = "a host name is empty or not a host name";
+                    problem = "a key of \"hosts\" is not host, host:port or http[s]://host[:port]";
                     return false;
                 }
 
@@ -156,7 +189,7 @@ internal sealed partial class VendorCredentials
                     headers.Add(new(header.Name, value));
                 }
 
-                if (!hosts.TryAdd(host, [.. headers]))
+                if (!hosts.TryAdd(scope, [.. headers]))
                 {
                     problem = $"host {host} is listed twice";
                     return false;

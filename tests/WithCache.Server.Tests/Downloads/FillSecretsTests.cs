@@ -37,7 +37,7 @@ public sealed class FillSecretsTests : IAsyncLifetime
         _cdn = await OriginServer.StartAsync("127.0.0.2");
         await File.WriteAllTextAsync(
             Path.Combine(_dir.Path, "credentials.json"),
-            "{\"hosts\": {\"127.0.0.1\": {\"Authorization\": \"" + Credential + "\", \"X-Api-Key\": \"" + ApiKey + "\"}}}");
+            "{\"hosts\": {\"" + new Uri(_vendor.Url("/")).GetLeftPart(UriPartial.Authority) + "\": {\"Authorization\": \"" + Credential + "\", \"X-Api-Key\": \"" + ApiKey + "\"}}}");
     }
 
     public async Task DisposeAsync()

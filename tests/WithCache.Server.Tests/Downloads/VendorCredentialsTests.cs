@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using WithCache.Core;
 using WithCache.Server.Downloads;
 using WithCache.Server.Tests.TestSupport;
 using static WithCache.Server.Tests.Downloads.OriginFetcherTests;
@@ -15,7 +16,10 @@ public sealed class VendorCredentialsTests
 
     private const string AuthorizationHeader = "\"Authorization\": \"" + Secret + "\"";
 
-    private static string CredentialsJson(string host, string headers) => "{\"hosts\": {\"" + host + "\": {" + headers + "}}}";
+    private static string CredentialsJson(string key, string headers) => "{\"hosts\": {\"" + key + "\": {" + headers + "}}}";
+
+    /// <summary>The credentials key for a loopback origin: plain http on its port has to be named.</summary>
+    private static string HttpKey(OriginServer origin, string host = "127.0.0.1") => new Uri(origin.Url("/", host: host)).GetLeftPart(UriPartial.Authority);
 
     private static FetchHarness HarnessWithCredentials(string json, Action<FetchOptions>? configure = null) =>
         new(configure, credentialsJson: json);
@@ -35,7 +39,7 @@ public sealed class VendorCredentialsTests
         origin.MapRedirect("/download", origin.Url("/cdn/file.bin", host: "127.0.0.1"));
         origin.Map("/cdn/file.bin", new OriginFile(body));
         await using var harness = HarnessWithCredentials(
-            CredentialsJson("localhost", $"\"Authorization\": \"{Secret}\", \"X-Api-Key\": \"s3cr3t-key\""),
+            CredentialsJson(HttpKey(origin, "localhost"), $"\"Authorization\": \"{Secret}\", \"X-Api-Key\": \"s3cr3t-key\""),
             o => o.AllowPrivate = true);
 
         var result = await harness.FetchAsync(origin.Url("/download", host: "localhost"));
@@ -61,7 +65,7 @@ public sealed class VendorCredentialsTests
         origin.MapRedirect("/b", origin.Url("/c", host: "localhost"));
         origin.Map("/c", new OriginFile(body));
         await using var harness = HarnessWithCredentials(
-            CredentialsJson("LOCALHOST", AuthorizationHeader),
+            CredentialsJson(HttpKey(origin, "LOCALHOST"), AuthorizationHeader),
             o => o.AllowPrivate = true);
 
         var result = await harness.FetchAsync(origin.Url("/a", host: "localhost"));
@@ -79,7 +83,7 @@ public sealed class VendorCredentialsTests
         await using var origin = await OriginServer.StartAsync();
         origin.MapRedirect("/a", "/b");
         origin.MapStatus("/b", 503, times: 1, then: new OriginFile(body));
-        await using var harness = HarnessWithCredentials(CredentialsJson("127.0.0.1", AuthorizationHeader));
+        await using var harness = HarnessWithCredentials(CredentialsJson(HttpKey(origin), AuthorizationHeader));
 
         var result = await harness.FetchAsync(origin.Url("/a"));
 
@@ -94,7 +98,7 @@ public sealed class VendorCredentialsTests
     {
         await using var origin = await OriginServer.StartAsync();
         origin.MapStatus("/private", 403);
-        await using var harness = HarnessWithCredentials(CredentialsJson("127.0.0.1", AuthorizationHeader));
+        await using var harness = HarnessWithCredentials(CredentialsJson(HttpKey(origin), AuthorizationHeader));
 
         var result = await harness.FetchAsync(origin.Url("/private"));
 
@@ -131,25 +135,80 @@ public sealed class VendorCredentialsTests
     }
 
     [Fact]
-    public void HeadersFor_ExactHostCaseInsensitive_NoPortNoSubdomains()
+    public void HeadersFor_SchemeHostAndPortExactly_HostCaseInsensitive_NoSubdomains()
     {
         var credentials = Load("""
             {
               // comments are allowed
               "hosts": {
                 "developer.download.nvidia.com": { "Authorization": "Bearer abc" },
-                "repo.example.com": { "X-Api-Key": "k", "X-Other": "v" },
+                "repo.example.com:8443": { "X-Api-Key": "k", "X-Other": "v" },
+                "http://mirror.lab.internal:8081": { "X-Api-Key": "m" },
+                "HTTPS://Upper.Example/": { "X-Api-Key": "u" },
               }
             }
             """);
 
-        Assert.Equal(2, credentials.HostCount);
-        Assert.Equal([new("Authorization", "Bearer abc")], credentials.HeadersFor("Developer.Download.NVIDIA.com"));
-        Assert.Equal(2, credentials.HeadersFor("repo.example.com").Count);
-        Assert.Empty(credentials.HeadersFor("download.nvidia.com"));
-        Assert.Empty(credentials.HeadersFor("evil.developer.download.nvidia.com"));
-        Assert.Empty(credentials.HeadersFor("developer.download.nvidia.com.evil.net"));
+        Assert.Equal(4, credentials.HostCount);
+        Assert.Equal([new("Authorization", "Bearer abc")], credentials.HeadersFor(Url("https://Developer.Download.NVIDIA.com/cuda/x.run")));
+        Assert.Single(credentials.HeadersFor(Url("https://developer.download.nvidia.com:443/x")));
+        Assert.Equal(2, credentials.HeadersFor(Url("https://repo.example.com:8443/x")).Count);
+        Assert.Single(credentials.HeadersFor(Url("http://mirror.lab.internal:8081/x")));
+        Assert.Single(credentials.HeadersFor(Url("https://upper.example/x")));
+
+        // A bare host is https on 443: any LAN client could ask for the same host in clear text or on another port.
+        Assert.Empty(credentials.HeadersFor(Url("http://developer.download.nvidia.com/x")));
+        Assert.Empty(credentials.HeadersFor(Url("http://developer.download.nvidia.com:443/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://developer.download.nvidia.com:8443/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://repo.example.com/x")));
+        Assert.Empty(credentials.HeadersFor(Url("http://repo.example.com:8443/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://mirror.lab.internal:8081/x")));
+        Assert.Empty(credentials.HeadersFor(Url("http://mirror.lab.internal/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://download.nvidia.com/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://evil.developer.download.nvidia.com/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://developer.download.nvidia.com.evil.net/x")));
     }
+
+    [Theory]
+    [InlineData("https://repo.example.com/path")]
+    [InlineData("repo.example.com/path")]
+    [InlineData("ftp://repo.example.com")]
+    [InlineData("user@repo.example.com")]
+    [InlineData("https://user:pw@repo.example.com")]
+    [InlineData("repo.example.com:99999")]
+    [InlineData("repo.example.com:port")]
+    [InlineData("repo.example.com?x=1")]
+    [InlineData("https://")]
+    [InlineData("repo example.com")]
+    public void TryParse_KeyThatIsNotAnHttpOriginWithoutPath_MalformedWithoutEchoingIt(string key)
+    {
+        var ok = VendorCredentials.TryParse(
+            Encoding.UTF8.GetBytes("{\"hosts\": {\"" + key + "\": {\"X-K\": \"1\"}}}"),
+            out _,
+            out var problem);
+
+        Assert.False(ok);
+        Assert.Equal("a key of \"hosts\" is not host, host:port or http[s]://host[:port]", problem);
+    }
+
+    [Fact]
+    public async Task FetchAsync_CredentialsForTheHostOverHttpsOrAnotherPort_NotSentOverHttpToThisPort()
+    {
+        var body = Bytes(100);
+        await using var origin = await OriginServer.StartAsync();
+        origin.Map("/f", new OriginFile(body));
+        var otherPort = new Uri(origin.Url("/")).Port + 1;
+        await using var harness = HarnessWithCredentials(
+            "{\"hosts\": {\"127.0.0.1\": {" + AuthorizationHeader + "}, \"http://127.0.0.1:" + otherPort + "\": {" + AuthorizationHeader + "}}}");
+
+        var result = await harness.FetchAsync(origin.Url("/f"));
+
+        AssertCompletedWith(result, harness.TempPath, body);
+        Assert.Null(Assert.Single(origin.Requests).Header("Authorization"));
+    }
+
+    private static OriginUrl Url(string text) =>
+        OriginUrl.TryParse(text, out var url, out var error) ? url : throw new ArgumentException(error.Reason, nameof(text));
 
     [Fact]
     public void Constructor_MissingFileOrNoPath_NoCredentialsNoError()
@@ -163,7 +222,7 @@ public sealed class VendorCredentialsTests
 
         Assert.Equal(0, missing.HostCount);
         Assert.Equal(0, unset.HostCount);
-        Assert.Empty(missing.HeadersFor("example.com"));
+        Assert.Empty(missing.HeadersFor(Url("https://example.com/x")));
         Assert.DoesNotContain(logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal));
     }
 
