@@ -1,3 +1,5 @@
+using WithCache.Server.Hosting;
+
 namespace WithCache.Server.Blobs;
 
 /// <summary>
@@ -6,61 +8,47 @@ namespace WithCache.Server.Blobs;
 /// only while the last answer is fresh, so an outage shows in the shims' probes within about a second. Nothing to do
 /// with blobs in the data dir.
 /// </summary>
-internal sealed partial class S3HealthProbe : BackgroundService
+internal sealed partial class S3HealthProbe : PeriodicWorker
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly BlobBackend _backend;
-    private readonly TimeProvider _time;
     private readonly ILogger<S3HealthProbe> _logger;
+    private bool _wasDown;
 
     public S3HealthProbe(BlobBackend backend, TimeProvider time, ILogger<S3HealthProbe> logger)
+        : base(Interval, time, tickAtStart: true)
     {
         _backend = backend;
-        _time = time;
         _logger = logger;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_backend.ObjectStore is null)
-        {
-            return;
-        }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _backend.ObjectStore is null ? Task.CompletedTask : base.ExecuteAsync(stoppingToken);
 
-        var wasDown = false;
-        using var timer = new PeriodicTimer(Interval, _time);
+    protected override async Task TickAsync(CancellationToken stoppingToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        bounded.CancelAfter(_backend.S3.ReadTimeout);
         try
         {
-            do
+            await _backend.PingAsync(bounded.Token);
+            _backend.ReportStoreUp();
+            if (_wasDown)
             {
-                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                bounded.CancelAfter(_backend.S3.ReadTimeout);
-                try
-                {
-                    await _backend.PingAsync(bounded.Token);
-                    _backend.ReportStoreUp();
-                    if (wasDown)
-                    {
-                        LogBack(_logger);
-                        wasDown = false;
-                    }
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested
-                                          && e is ObjectStoreUnavailableException or OperationCanceledException or Amazon.S3.AmazonS3Exception)
-                {
-                    _backend.ReportStoreDown();
-                    if (!wasDown)
-                    {
-                        LogDown(_logger, e is OperationCanceledException ? $"no answer within {_backend.S3.ReadTimeout}" : e.Message);
-                        wasDown = true;
-                    }
-                }
+                LogBack(_logger);
+                _wasDown = false;
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested
+                                  && e is ObjectStoreUnavailableException or OperationCanceledException or Amazon.S3.AmazonS3Exception)
         {
+            _backend.ReportStoreDown();
+            if (!_wasDown)
+            {
+                LogDown(_logger, e is OperationCanceledException ? $"no answer within {_backend.S3.ReadTimeout}" : e.Message);
+                _wasDown = true;
+            }
         }
     }
 

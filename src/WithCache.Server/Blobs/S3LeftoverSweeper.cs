@@ -1,3 +1,5 @@
+using WithCache.Server.Hosting;
+
 namespace WithCache.Server.Blobs;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace WithCache.Server.Blobs;
 /// (<see cref="Hosting.StartupReconciler"/>) and then once per grace period, so a host that runs for months keeps
 /// the bucket clean too. Does nothing with blobs in the data dir.
 /// </summary>
-internal sealed partial class S3LeftoverSweeper : BackgroundService
+internal sealed partial class S3LeftoverSweeper : PeriodicWorker
 {
     private const int ListPageSize = 1000;
 
@@ -16,6 +18,7 @@ internal sealed partial class S3LeftoverSweeper : BackgroundService
     private readonly ILogger<S3LeftoverSweeper> _logger;
 
     public S3LeftoverSweeper(BlobBackend backend, TimeProvider time, ILogger<S3LeftoverSweeper> logger)
+        : base(backend.S3.OrphanGrace, time)
     {
         _backend = backend;
         _time = time;
@@ -48,36 +51,29 @@ internal sealed partial class S3LeftoverSweeper : BackgroundService
         return (uploads, temps);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _backend.ObjectStore is null ? Task.CompletedTask : base.ExecuteAsync(stoppingToken);
+
+    protected override async Task TickAsync(CancellationToken stoppingToken)
     {
+        // ExecuteAsync starts the loop only with a store.
         if (_backend.ObjectStore is not { } store)
         {
             return;
         }
 
-        var grace = _backend.S3.OrphanGrace;
-        using var timer = new PeriodicTimer(grace, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            var (uploads, temps) = await SweepAsync(store, _time.GetUtcNow() - _backend.S3.OrphanGrace, stoppingToken);
+            if (uploads + temps > 0)
             {
-                try
-                {
-                    var (uploads, temps) = await SweepAsync(store, _time.GetUtcNow() - grace, stoppingToken);
-                    if (uploads + temps > 0)
-                    {
-                        LogSwept(_logger, uploads, temps);
-                    }
-                }
-                catch (Exception e) when (e is ObjectStoreUnavailableException or Amazon.S3.AmazonS3Exception)
-                {
-                    // Housekeeping only: the next round tries again.
-                    LogNotSwept(_logger, e.Message);
-                }
+                LogSwept(_logger, uploads, temps);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is ObjectStoreUnavailableException or Amazon.S3.AmazonS3Exception)
         {
+            // Housekeeping only: the next round tries again.
+            LogNotSwept(_logger, e.Message);
         }
     }
 

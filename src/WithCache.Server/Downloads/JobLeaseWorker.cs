@@ -10,38 +10,28 @@ namespace WithCache.Server.Downloads;
 /// taken over), and takes over jobs whose host stopped renewing (it died mid-fill): they start over here.
 /// On the one-host SQLite catalog nothing is ever taken over and only operator cancels are seen.
 /// </summary>
-internal sealed partial class JobLeaseWorker : BackgroundService
+internal sealed partial class JobLeaseWorker : PeriodicWorker
 {
     private const int ClaimBatch = 100;
 
     private readonly ICacheCatalog _catalog;
     private readonly DownloadScheduler _scheduler;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _interval;
     private readonly ILogger<JobLeaseWorker> _logger;
 
     public JobLeaseWorker(ICacheCatalog catalog, DownloadScheduler scheduler, TimeProvider time, IOptions<ServerOptions> options, ILogger<JobLeaseWorker> logger)
+        : base(options.Value.JobLease / 3, time)
     {
         _catalog = catalog;
         _scheduler = scheduler;
         _time = time;
-        _interval = options.Value.JobLease / 3;
         _logger = logger;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task TickAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_interval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                Beat();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        Beat();
+        return Task.CompletedTask;
     }
 
     /// <summary>One heartbeat; a catalog outage is logged and the next beat tries again.</summary>

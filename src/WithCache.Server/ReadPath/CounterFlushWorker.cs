@@ -5,41 +5,29 @@ using WithCache.Server.Hosting;
 namespace WithCache.Server.ReadPath;
 
 /// <summary>Writes the counted hits and misses every <see cref="ServerOptions.CounterFlushInterval"/>, and once more at shutdown.</summary>
-internal sealed partial class CounterFlushWorker : BackgroundService
+internal sealed partial class CounterFlushWorker : PeriodicWorker
 {
     private readonly RequestCounters _counters;
     private readonly ICacheCatalog _database;
-    private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly ILogger<CounterFlushWorker> _logger;
 
     public CounterFlushWorker(RequestCounters counters, ICacheCatalog database, TimeProvider time, IOptions<ServerOptions> options, ILogger<CounterFlushWorker> logger)
+        : base(options.Value.CounterFlushInterval, time)
     {
         _counters = counters;
         _database = database;
-        _time = time;
         _options = options.Value;
         _logger = logger;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task TickAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_options.CounterFlushInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                FlushOnce();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            FlushOnce();
-        }
+        FlushOnce();
+        return Task.CompletedTask;
     }
+
+    protected override void OnStopped() => FlushOnce();
 
     private void FlushOnce()
     {

@@ -21,34 +21,29 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
     private static readonly bool HasEndpoint = TestBackends.HasS3Endpoint;
 
     private readonly ITestOutputHelper _output;
-    private readonly string _bucket = "withcache-s3-" + Guid.NewGuid().ToString("N")[..16];
     private readonly string _prefix = $"t-{Guid.NewGuid():N}/";
-    private IAmazonS3? _client;
+    private S3TestBucket? _bucket;
 
     public S3ObjectStoreTests(ITestOutputHelper output) => _output = output;
 
-    private IAmazonS3 Client => _client ?? throw new InvalidOperationException("no S3 endpoint");
+    private S3TestBucket Bucket => _bucket ?? throw new InvalidOperationException("no S3 endpoint");
+
+    private IAmazonS3 Client => Bucket.Client;
 
     public async Task InitializeAsync()
     {
-        if (!HasEndpoint)
+        if (HasEndpoint)
         {
-            return;
+            _bucket = await S3TestBucket.CreateAsync("withcache-s3-");
         }
-
-        _client = S3ObjectStore.CreateClientFromEnvironment();
-        await _client.PutBucketAsync(new PutBucketRequest { BucketName = _bucket });
     }
 
     public async Task DisposeAsync()
     {
-        if (_client is null)
+        if (_bucket is not null)
         {
-            return;
+            await _bucket.DisposeAsync();
         }
-
-        await TestBackends.DeleteBucketAsync(_client, _bucket);
-        _client.Dispose();
     }
 
     [SkippableFact]
@@ -80,16 +75,15 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
     {
         Skip.IfNot(HasEndpoint, SkipReason);
         // The real limit is 5 GiB; lowered so 20 MiB takes the UploadPartCopy path in three parts (8 + 8 + 4 MiB).
-        var store = new S3ObjectStore(Client, _bucket, _prefix) { MaxSingleCopyBytes = 1024 * 1024, CopyPartBytes = 8 * 1024 * 1024 };
+        var store = new S3ObjectStore(Client, Bucket.Name, _prefix) { MaxSingleCopyBytes = 1024 * 1024, CopyPartBytes = 8 * 1024 * 1024 };
         var bytes = RandomBytes(20 * 1024 * 1024);
         var result = await UploadAsync(store, bytes, chunk: 1024 * 1024);
 
         Assert.Equal(S3PublishOutcome.Published, await store.PublishAsync(result.TempKey, result.Digest, CancellationToken.None));
 
         Assert.Equal(bytes, await ReadAllAsync(store, result.Digest, null, null));
-        Assert.Equal([store.KeyOf(result.Digest)], await ListKeysAsync(_prefix));
-        var uploads = await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = _prefix });
-        Assert.Empty(uploads.MultipartUploads ?? []);
+        Assert.Equal([store.KeyOf(result.Digest)], await Bucket.ListKeysAsync(_prefix));
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
     }
 
     [SkippableTheory]
@@ -120,9 +114,8 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
 
         await upload.AbortAsync(CancellationToken.None);
 
-        var uploads = await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = _prefix });
-        Assert.Empty(uploads.MultipartUploads ?? []);
-        Assert.Empty(await ListKeysAsync(_prefix));
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
+        Assert.Empty(await Bucket.ListKeysAsync(_prefix));
     }
 
     [SkippableFact]
@@ -135,8 +128,7 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
             await upload.WriteAsync(RandomBytes(1000), CancellationToken.None);
         }
 
-        var uploads = await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = _prefix });
-        Assert.Empty(uploads.MultipartUploads ?? []);
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
     }
 
     [SkippableFact]
@@ -153,7 +145,7 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
 
         Assert.Equal(S3PublishOutcome.Published, firstOutcome);
         Assert.Equal(S3PublishOutcome.AlreadyPresent, secondOutcome);
-        Assert.Equal([store.KeyOf(first.Digest)], await ListKeysAsync(_prefix));
+        Assert.Equal([store.KeyOf(first.Digest)], await Bucket.ListKeysAsync(_prefix));
         Assert.Equal(bytes, await ReadAllAsync(store, first.Digest, null, null));
     }
 
@@ -167,15 +159,15 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         Skip.IfNot(HasEndpoint, SkipReason);
         var target = _prefix + "target";
         var source = _prefix + "source";
-        await Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = target, ContentBody = "first" });
-        await Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = source, ContentBody = "second" });
+        await Client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket.Name, Key = target, ContentBody = "first" });
+        await Client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket.Name, Key = source, ContentBody = "second" });
 
         HttpStatusCode status;
         try
         {
             var response = await Client.CopyObjectAsync(new CopyObjectRequest
             {
-                SourceBucket = _bucket, SourceKey = source, DestinationBucket = _bucket, DestinationKey = target, IfNoneMatch = "*",
+                SourceBucket = Bucket.Name, SourceKey = source, DestinationBucket = Bucket.Name, DestinationKey = target, IfNoneMatch = "*",
             });
             status = response.HttpStatusCode;
         }
@@ -184,7 +176,7 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
             status = e.StatusCode;
         }
 
-        using var get = await Client.GetObjectAsync(_bucket, target);
+        using var get = await Client.GetObjectAsync(Bucket.Name, target);
         using var reader = new StreamReader(get.ResponseStream);
         var content = await reader.ReadToEndAsync();
         _output.WriteLine($"CopyObject If-None-Match: * over an existing key: {(int)status}, target now \"{content}\"");
@@ -243,7 +235,7 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
             published.Add(result.Digest);
         }
 
-        await Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _prefix + "sha256/ab/cd/not-a-digest", ContentBody = "x" });
+        await Client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket.Name, Key = _prefix + "sha256/ab/cd/not-a-digest", ContentBody = "x" });
 
         var listed = new List<ContentDigest>();
         await foreach (var item in store.ListAsync(pageSize: 2, CancellationToken.None))
@@ -284,7 +276,7 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         Assert.Equal(3, origin.Requests.Count);
     }
 
-    private S3ObjectStore NewStore() => new(Client, _bucket, _prefix);
+    private S3ObjectStore NewStore() => new(Client, Bucket.Name, _prefix);
 
     private static byte[] RandomBytes(int length)
     {
@@ -312,22 +304,5 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         await read.Body.CopyToAsync(copy);
         Assert.Equal(read.Length, copy.Length);
         return copy.ToArray();
-    }
-
-    private async Task<List<string>> ListKeysAsync(string prefix)
-    {
-        var keys = new List<string>();
-        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix };
-        while (true)
-        {
-            var page = await Client.ListObjectsV2Async(request);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
-            if (page.IsTruncated != true)
-            {
-                return keys;
-            }
-
-            request.ContinuationToken = page.NextContinuationToken;
-        }
     }
 }

@@ -25,24 +25,24 @@ public sealed class S3ReadPathTests : IAsyncLifetime
     private static readonly bool HasEndpoint = TestBackends.HasS3Endpoint;
 
     private readonly ITestOutputHelper _output;
-    private readonly string _bucket = "withcache-rp-" + Guid.NewGuid().ToString("N")[..16];
     private readonly string _prefix = $"t-{Guid.NewGuid():N}/";
     private readonly List<TempDir> _dirs = [];
     private readonly List<ServerHost> _servers = [];
     private ArtifactOrigin _origin = null!;
-    private IAmazonS3? _client;
+    private S3TestBucket? _bucket;
 
     public S3ReadPathTests(ITestOutputHelper output) => _output = output;
 
-    private IAmazonS3 Client => _client ?? throw new InvalidOperationException("no S3 endpoint");
+    private S3TestBucket Bucket => _bucket ?? throw new InvalidOperationException("no S3 endpoint");
+
+    private IAmazonS3 Client => Bucket.Client;
 
     public async Task InitializeAsync()
     {
         _origin = await ArtifactOrigin.StartAsync();
         if (HasEndpoint)
         {
-            _client = S3ObjectStore.CreateClientFromEnvironment();
-            await _client.PutBucketAsync(new PutBucketRequest { BucketName = _bucket });
+            _bucket = await S3TestBucket.CreateAsync("withcache-rp-");
         }
     }
 
@@ -59,13 +59,10 @@ public sealed class S3ReadPathTests : IAsyncLifetime
             dir.Dispose();
         }
 
-        if (_client is null)
+        if (_bucket is not null)
         {
-            return;
+            await _bucket.DisposeAsync();
         }
-
-        await TestBackends.DeleteBucketAsync(_client, _bucket);
-        _client.Dispose();
     }
 
     [SkippableFact]
@@ -86,8 +83,8 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         Assert.Equal($"\"{TestData.Sha256Hex(body)}\"", hit.Headers.ETag!.Tag);
         Assert.Equal("hit", hit.Headers.GetValues("X-WithCache").Single());
         Assert.Equal(body.Length, hit.Content.Headers.ContentLength);
-        Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await ListKeysAsync(_prefix));
-        Assert.Empty(await ListUploadsAsync());
+        Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await Bucket.ListKeysAsync(_prefix));
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
         Assert.Empty(server.TempFiles());
         Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], server.BlobFiles());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(server.DataDir, "tmp")));
@@ -121,7 +118,7 @@ public sealed class S3ReadPathTests : IAsyncLifetime
             Assert.Equal("public, max-age=31536000, immutable", head.Headers.CacheControl!.ToString());
         }
 
-        await Client.DeleteObjectAsync(_bucket, _prefix + KeyTail(TestData.Sha256Hex(body)));
+        await Client.DeleteObjectAsync(Bucket.Name, _prefix + KeyTail(TestData.Sha256Hex(body)));
         using var get = await server.Client.GetAsync(ServerHost.FetchPath(origin));
 
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
@@ -248,8 +245,8 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         var job = await server.WaitForJobAsync(origin);
 
         Assert.Equal(JobState.Failed, job.Job.State);
-        Assert.Empty(await ListKeysAsync(_prefix));
-        Assert.Empty(await ListUploadsAsync());
+        Assert.Empty(await Bucket.ListKeysAsync(_prefix));
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
         Assert.Empty(server.TempFiles());
     }
 
@@ -271,8 +268,8 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         var resumedAt = Assert.Single(_origin.RangeRequests).Split(' ')[1];
         Assert.InRange(long.Parse(resumedAt["bytes=".Length..^1], CultureInfo.InvariantCulture), 1, body.Length / 2);
         Assert.Equal(2, _origin.RequestsFor("/s3/resumed.bin"));
-        Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await ListKeysAsync(_prefix));
-        Assert.Empty(await ListUploadsAsync());
+        Assert.Equal([_prefix + KeyTail(TestData.Sha256Hex(body))], await Bucket.ListKeysAsync(_prefix));
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
     }
 
     [SkippableFact]
@@ -289,10 +286,10 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         var key = _prefix + KeyTail(TestData.Sha256Hex(body));
 
         Assert.True(operations.DeleteArtifact(operations.FindKey(first)!).Succeeded);
-        Assert.Equal([key], await ListKeysAsync(_prefix));
+        Assert.Equal([key], await Bucket.ListKeysAsync(_prefix));
 
         Assert.True(operations.DeleteArtifact(operations.FindKey(second)!).Succeeded);
-        Assert.Empty(await ListKeysAsync(_prefix));
+        Assert.Empty(await Bucket.ListKeysAsync(_prefix));
     }
 
     [SkippableFact]
@@ -304,24 +301,24 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         var origin = _origin.Add("/s3/gone.bin", body);
         (await server.WaitForHitAsync(origin)).Dispose();
         await server.StopAsync();
-        await Client.DeleteObjectAsync(_bucket, _prefix + KeyTail(TestData.Sha256Hex(body)));
+        await Client.DeleteObjectAsync(Bucket.Name, _prefix + KeyTail(TestData.Sha256Hex(body)));
 
         var orphanHex = TestData.Sha256Hex([1, 2, 3]);
         await PutAsync("tmp/old-temp");
         await PutAsync(KeyTail(orphanHex));
-        var oldUpload = await Client.InitiateMultipartUploadAsync(_bucket, _prefix + "tmp/old-upload");
+        var oldUpload = await Client.InitiateMultipartUploadAsync(Bucket.Name, _prefix + "tmp/old-upload");
         await Task.Delay(TimeSpan.FromSeconds(4.5));
         await PutAsync("tmp/young-temp");
-        var youngUpload = await Client.InitiateMultipartUploadAsync(_bucket, _prefix + "tmp/young-upload");
+        var youngUpload = await Client.InitiateMultipartUploadAsync(Bucket.Name, _prefix + "tmp/young-upload");
         await PutAsync(KeyTail(TestData.Sha256Hex([4, 5, 6])));
 
         await server.RestartAsync();
 
         Assert.Equal(
             new[] { _prefix + "tmp/young-temp", _prefix + KeyTail(TestData.Sha256Hex([4, 5, 6])) }.Order(),
-            (await ListKeysAsync(_prefix)).Order());
-        Assert.Equal([youngUpload.UploadId], (await ListUploadsAsync()).Select(u => u.UploadId));
-        Assert.DoesNotContain(oldUpload.UploadId, (await ListUploadsAsync()).Select(u => u.UploadId));
+            (await Bucket.ListKeysAsync(_prefix)).Order());
+        Assert.Equal([youngUpload.UploadId], (await Bucket.ListUploadsAsync(_prefix)).Select(u => u.UploadId));
+        Assert.DoesNotContain(oldUpload.UploadId, (await Bucket.ListUploadsAsync(_prefix)).Select(u => u.UploadId));
         Assert.Null(server.Get<ICacheCatalog>().FindArtifact(server.Get<CacheOperations>().FindKey(origin)!));
     }
 
@@ -332,12 +329,12 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         var server = await StartS3ServerAsync(s => s["S3:OrphanGrace"] = "00:00:02");
 
         // As a host killed mid-fill leaves them, after this host's start-up sweep.
-        await Client.InitiateMultipartUploadAsync(_bucket, _prefix + "tmp/left-behind");
+        await Client.InitiateMultipartUploadAsync(Bucket.Name, _prefix + "tmp/left-behind");
         await PutAsync("tmp/left-temp");
         Assert.Equal(2, server.TempFiles().Count);
 
         await Poll.UntilAsync(() => server.TempFiles().Count == 0, "the periodic sweep to remove the leftovers");
-        Assert.Empty(await ListUploadsAsync());
+        Assert.Empty(await Bucket.ListUploadsAsync(_prefix));
     }
 
     [SkippableFact]
@@ -442,7 +439,7 @@ public sealed class S3ReadPathTests : IAsyncLifetime
         var dir = NewDir();
         var server = await ServerHost.StartAsync(dir.Path, s =>
         {
-            s["WithCache:Blobs"] = $"s3://{_bucket}/{_prefix}";
+            s["WithCache:Blobs"] = $"s3://{Bucket.Name}/{_prefix}";
             configure?.Invoke(s);
         });
         _servers.Add(server);
@@ -511,25 +508,5 @@ public sealed class S3ReadPathTests : IAsyncLifetime
     private static string KeyTail(string hex) => $"sha256/{hex[..2]}/{hex[2..4]}/{hex}";
 
     private Task PutAsync(string tail) =>
-        Client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _prefix + tail, ContentBody = "x" });
-
-    private async Task<List<MultipartUpload>> ListUploadsAsync() =>
-        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket, Prefix = _prefix })).MultipartUploads ?? [];
-
-    private async Task<List<string>> ListKeysAsync(string prefix)
-    {
-        var keys = new List<string>();
-        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix };
-        while (true)
-        {
-            var page = await Client.ListObjectsV2Async(request);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
-            if (page.IsTruncated != true)
-            {
-                return keys;
-            }
-
-            request.ContinuationToken = page.NextContinuationToken;
-        }
-    }
+        Client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket.Name, Key = _prefix + tail, ContentBody = "x" });
 }

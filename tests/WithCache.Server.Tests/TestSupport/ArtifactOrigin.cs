@@ -9,13 +9,17 @@ namespace WithCache.Server.Tests.TestSupport;
 
 /// <summary>
 /// A real Kestrel origin on 127.0.0.1 serving byte arrays by path, counting requests per path; a path can be set
-/// to answer a status instead, to wait on a gate before sending its body, or to send fewer bytes than it promises.
+/// to answer a status instead, to stop part-way through its body until released, or to send fewer bytes than it
+/// promises.
 /// </summary>
 public sealed class ArtifactOrigin : IAsyncDisposable
 {
+    /// <summary>How long a held body waits at most for <see cref="Release"/>, so a forgotten hold cannot hang a test.</summary>
+    private static readonly TimeSpan HoldLimit = TimeSpan.FromSeconds(60);
+
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _status = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (TaskCompletionSource Gate, double? Share)> _holds = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _short = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _ranged = new(StringComparer.Ordinal);
@@ -51,14 +55,18 @@ public sealed class ArtifactOrigin : IAsyncDisposable
         return BaseUrl + path;
     }
 
-    /// <summary>The body of this path waits until <see cref="Release"/>: a fill that stays in flight.</summary>
-    public void Hold(string path) => _gates[path] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// The body of this path stops after its first KiB, or after <paramref name="share"/> of its length, until
+    /// <see cref="Release"/>: a fill that stays in flight (with a share, at a known point of a progress bar).
+    /// </summary>
+    public void Hold(string path, double? share = null) =>
+        _holds[path] = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), share);
 
     public void Release(string path)
     {
-        if (_gates.TryRemove(path, out var gate))
+        if (_holds.TryRemove(path, out var hold))
         {
-            gate.TrySetResult();
+            hold.Gate.TrySetResult();
         }
     }
 
@@ -133,12 +141,13 @@ public sealed class ArtifactOrigin : IAsyncDisposable
             return;
         }
 
-        if (_gates.TryGetValue(path, out var gate))
+        if (_holds.TryGetValue(path, out var hold))
         {
-            await context.Response.Body.WriteAsync(body.AsMemory(0, Math.Min(body.Length, 1024)));
+            var first = hold.Share is { } share ? (int)(body.Length * share) : Math.Min(body.Length, 1024);
+            await context.Response.Body.WriteAsync(body.AsMemory(0, first));
             await context.Response.Body.FlushAsync();
-            await gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            await context.Response.Body.WriteAsync(body.AsMemory(Math.Min(body.Length, 1024)));
+            await hold.Gate.Task.WaitAsync(HoldLimit);
+            await context.Response.Body.WriteAsync(body.AsMemory(first));
             return;
         }
 
@@ -155,9 +164,9 @@ public sealed class ArtifactOrigin : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var gate in _gates.Values)
+        foreach (var hold in _holds.Values)
         {
-            gate.TrySetResult();
+            hold.Gate.TrySetResult();
         }
 
         if (_app is not null)

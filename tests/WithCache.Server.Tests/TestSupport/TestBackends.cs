@@ -73,31 +73,38 @@ internal static class TestBackends
     public static IReadOnlyList<string> ListKeys(S3Location location, string under)
     {
         using var client = S3ObjectStore.CreateClientFromEnvironment();
-        var keys = new List<string>();
-        string? token = null;
-        do
-        {
-            var page = client.ListObjectsV2Async(new ListObjectsV2Request
-            {
-                BucketName = location.Bucket,
-                Prefix = location.Prefix + under,
-                ContinuationToken = token,
-            }).GetAwaiter().GetResult();
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
-        }
-        while (token is not null);
-        return keys;
+        return ListKeysAsync(client, location.Bucket, location.Prefix + under).GetAwaiter().GetResult();
     }
 
     /// <summary>Multipart uploads begun and neither completed nor aborted under <paramref name="location"/>'s prefix.</summary>
     public static IReadOnlyList<string> ListUploads(S3Location location)
     {
         using var client = S3ObjectStore.CreateClientFromEnvironment();
-        var page = client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = location.Bucket, Prefix = location.Prefix })
-            .GetAwaiter().GetResult();
-        return [.. (page.MultipartUploads ?? []).Select(u => "upload:" + u.Key)];
+        var uploads = ListUploadsAsync(client, location.Bucket, location.Prefix).GetAwaiter().GetResult();
+        return [.. uploads.Select(u => "upload:" + u.Key)];
     }
+
+    /// <summary>Every key in <paramref name="bucket"/> under <paramref name="prefix"/>, all pages.</summary>
+    public static async Task<List<string>> ListKeysAsync(IAmazonS3 client, string bucket, string prefix)
+    {
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
+        while (true)
+        {
+            var page = await client.ListObjectsV2Async(request);
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            if (page.IsTruncated != true)
+            {
+                return keys;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
+    /// <summary>The multipart uploads in <paramref name="bucket"/> under <paramref name="prefix"/> (one page).</summary>
+    public static async Task<List<MultipartUpload>> ListUploadsAsync(IAmazonS3 client, string bucket, string prefix) =>
+        (await client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = bucket, Prefix = prefix })).MultipartUploads ?? [];
 
     public static async Task<byte[]> ReadObjectAsync(S3Location location, string key)
     {

@@ -351,7 +351,7 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
     [Fact]
     public async Task BusyCache_EveryJobStateAndPage_ShowsRightOnDesktopAndPhone()
     {
-        await using var partial = await PartialOrigin.StartAsync();
+        await using var partial = await ArtifactOrigin.StartAsync();
         await using var server = await StartServerAsync(curate: true, password: true, s =>
         {
             s["WithCache:Workers"] = "2";
@@ -390,8 +390,12 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         await WaitForJobAsync(operations, failed, JobState.Failed);
 
         // Two fills stopped part-way (both workers busy), one queued behind them, one cancelled while queued.
-        var big = partial.Add("/rocm/rocm-6.2.4-installer.tar.xz", TestData.Bytes(48 * 1024 * 1024, 20), share: 0.45);
-        var medium = partial.Add("/doca/doca-all-3.0.0-ubuntu2404.iso", TestData.Bytes(20 * 1024 * 1024, 21), share: 0.7);
+        const string BigPath = "/rocm/rocm-6.2.4-installer.tar.xz";
+        const string MediumPath = "/doca/doca-all-3.0.0-ubuntu2404.iso";
+        var big = partial.Add(BigPath, TestData.Bytes(48 * 1024 * 1024, 20));
+        partial.Hold(BigPath, share: 0.45);
+        var medium = partial.Add(MediumPath, TestData.Bytes(20 * 1024 * 1024, 21));
+        partial.Hold(MediumPath, share: 0.7);
         Assert.True(operations.AddFromUri(big).Succeeded);
         Assert.True(operations.AddFromUri(medium).Succeeded);
         await WaitForJobAsync(operations, big, JobState.Running, minimumBytes: 1);
@@ -467,8 +471,8 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
             Assert.True(overflow <= 0, $"{path} is {overflow} px wider than a 390 px screen");
         }
 
-        partial.Release("/rocm/rocm-6.2.4-installer.tar.xz");
-        partial.Release("/doca/doca-all-3.0.0-ubuntu2404.iso");
+        partial.Release(BigPath);
+        partial.Release(MediumPath);
         await Expect(page.Locator("#open-warning")).ToHaveCountAsync(0);
         Assert.Empty(watch.Dialogs);
         Assert.Empty(watch.PolicyViolations);
