@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # Stop or start one engine of a DIR started by up.sh, for the outage tests (a hit while the store or the database
 # is down must answer 503 and recover by itself once it is back).
-#   usage: outage.sh DIR rgw-stop|rgw-start|pg-stop|pg-start
+#   usage: outage.sh DIR rgw-stop|rgw-start|pg-stop|pg-start|pg-freeze|pg-thaw
 # rgw-stop stops radosgw only (the OSD and monitor keep running, so rgw-start is quick); pg-stop is pg_ctl's fast stop.
+# pg-freeze stops (SIGSTOP) the postmaster and its backends: connections are still accepted by the kernel and then
+# nothing answers, as with a hung VM or a stalled failover; pg-thaw lets them go on (SIGCONT).
 set -euo pipefail
 SVC_NAME=outage
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-[ $# -eq 2 ] || svc_die "usage: $0 DIR rgw-stop|rgw-start|pg-stop|pg-start"
+[ $# -eq 2 ] || svc_die "usage: $0 DIR rgw-stop|rgw-start|pg-stop|pg-start|pg-freeze|pg-thaw"
 DIR=$(cd "$1" && pwd)
 CEPH=$DIR/ceph
 PG=$DIR/pg
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 pg_port() { sed -n "s/.*Port=\([0-9]*\).*/\1/p" "$PG/pg.env"; }
+pg_pids() { # the postmaster and its children (backends, background workers)
+  local main; main=$(head -n 1 "$PG/data/postmaster.pid" 2>/dev/null) || return 0
+  [ -n "$main" ] && kill -0 "$main" 2>/dev/null || return 0
+  echo "$main"; pgrep -P "$main" || true
+}
 rgw_port() { sed -n "s/^AWS_ENDPOINT_URL_S3='http:\/\/127.0.0.1:\([0-9]*\)'/\1/p" "$CEPH/s3.env"; }
 
 case $2 in
@@ -40,6 +47,13 @@ case $2 in
     runuser -u postgres -- "$BIN/pg_ctl" -D "$PG/data" -l "$PG/pg.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $(pg_port) -k $PG -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
+    ;;
+  pg-freeze)
+    pids=$(pg_pids); [ -n "$pids" ] || svc_die "no PostgreSQL running in $PG"
+    kill -STOP $pids
+    ;;
+  pg-thaw)
+    pids=$(pg_pids); [ -z "$pids" ] || kill -CONT $pids
     ;;
   *) svc_die "unknown action '$2'" ;;
 esac

@@ -69,6 +69,14 @@ internal sealed class ServerOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the read path waits for the catalog's answer to a look-up before the request is a 503 (a database that
+    /// hangs instead of refusing: a stopped VM, a failover, a lock). Used when the look-up can wait without a thread
+    /// (PostgreSQL); SQLite's look-up is a local read.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan CatalogReadTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often counted hits and misses are written to the catalog in one transaction.</summary>
     public TimeSpan CounterFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -73,7 +74,7 @@ internal static partial class ReadPathEndpoints
 
         // A catalog or store that cannot be reached throws; Hosting/EngineOutage answers 503 for every route.
         var key = origin.ToKey(services.Options.KeepQuery);
-        var artifact = await services.Database.FindArtifactAsync(key.Value, context.RequestAborted);
+        var artifact = await FindArtifactAsync(key, context, services);
         if (artifact is not null && services.Backend.ObjectStore is { } store)
         {
             if (await FindObjectHitAsync(store, artifact, origin, context, services, attachment) is { } objectHit)
@@ -136,6 +137,40 @@ internal static partial class ReadPathEndpoints
 
         context.Response.Headers[StateHeader] = "miss";
         return TypedResults.Text(message + "\n", "text/plain", statusCode: StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// The catalog row for a key, waited for at most <see cref="ServerOptions.CatalogReadTimeout"/>: a catalog that hangs
+    /// (rather than refusing connections) makes the request a 503 from <see cref="Hosting.EngineOutage"/> instead of a
+    /// wait of Npgsql's whole command timeout. The look-up holds no thread meanwhile, so liveness and the other
+    /// connections on the same I/O thread are answered as usual. The wait is bounded here and not only by cancelling
+    /// the look-up: Npgsql answers a cancelled command once the server confirms the cancel, which a hung server never
+    /// does (seen: 25 s). The abandoned look-up ends by Npgsql's own timeouts and gives its connection back.
+    /// </summary>
+    private static async ValueTask<ArtifactRecord?> FindArtifactAsync(CacheKey key, HttpContext context, ReadPathServices services)
+    {
+        var aborted = context.RequestAborted;
+        var limit = services.Options.CatalogReadTimeout;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(limit);
+        var pending = services.Database.FindArtifactAsync(key.Value, timeout.Token);
+        if (pending.IsCompletedSuccessfully)
+        {
+            return pending.Result; // SQLite, and any answer already in hand: no task, no timer wait
+        }
+
+        var lookup = pending.AsTask();
+        try
+        {
+            return await lookup.WaitAsync(limit, aborted);
+        }
+        catch (Exception e) when (!aborted.IsCancellationRequested
+                                  && (e is TimeoutException || (timeout.IsCancellationRequested && e is not CatalogUnavailableException)))
+        {
+            _ = lookup.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new CatalogUnavailableException(
+                string.Create(CultureInfo.InvariantCulture, $"the catalog did not answer within {limit.TotalSeconds:0.#} s"), e);
+        }
     }
 
     /// <summary>

@@ -33,6 +33,7 @@ public sealed class EngineOutageTests : IAsyncLifetime
         if (Services is not null)
         {
             // Whatever happened, leave both engines running for the tests after this one.
+            await OutageAsync("pg-thaw");
             await OutageAsync("rgw-start");
             await OutageAsync("pg-start");
         }
@@ -133,6 +134,46 @@ public sealed class EngineOutageTests : IAsyncLifetime
         }
 
         await OutageAsync("pg-start");
+        await AssertRecoversAsync(server, url, body);
+    }
+
+    [SkippableFact]
+    public async Task CatalogHangs_HitsAnswer503WithinTheReadTimeout_WhileLivenessAnswersAtOnce_ThenRecover()
+    {
+        Skip.If(Services is null || !TestBackends.EnginesAvailable, SkipReason);
+        await using var server = await StartAsync();
+        var body = TestData.Bytes(300_000);
+        var url = await FillAsync(server, "/hung/kit.tar", body);
+
+        await OutageAsync("pg-freeze");
+        try
+        {
+            // More look-ups at once than the host has socket I/O threads: each one waits on a database that accepts
+            // connections and then says nothing. None may hold its thread meanwhile.
+            var clock = Stopwatch.StartNew();
+            var hits = Enumerable.Range(0, (2 * Environment.ProcessorCount) + 2).Select(async _ =>
+            {
+                using var response = await server.Client.GetAsync(ServerHost.FetchPath(url));
+                return (response.StatusCode, Took: clock.Elapsed);
+            }).ToList();
+            await Task.Delay(500);
+            Assert.All(hits, hit => Assert.False(hit.IsCompleted, "a hit was answered while the catalog hung"));
+
+            var liveClock = Stopwatch.StartNew();
+            using var live = await server.Client.GetAsync("/healthz");
+            var liveTook = liveClock.Elapsed;
+            var answers = await Task.WhenAll(hits);
+
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            Assert.True(liveTook < TimeSpan.FromSeconds(2), $"liveness took {liveTook} while look-ups waited on the catalog");
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.ServiceUnavailable, a.StatusCode));
+            Assert.All(answers, a => Assert.True(a.Took < FailFast, $"a hit took {a.Took} to fail while the catalog hung"));
+        }
+        finally
+        {
+            await OutageAsync("pg-thaw");
+        }
+
         await AssertRecoversAsync(server, url, body);
     }
 
