@@ -527,6 +527,17 @@ internal sealed partial class CacheDatabase : ICacheCatalog
         return ReadAll(command, r => (r.GetString(0), r.GetInt32(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
     }
 
+    public (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key)
+    {
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT count(*), max(updated_at) FROM jobs
+            WHERE key = $key AND state = 'failed' AND permanent = 1
+              AND id > coalesce((SELECT max(id) FROM jobs WHERE key = $key AND state = 'completed'), 0)
+            """, ("$key", key));
+        return ReadAll(command, r => r.IsDBNull(1) ? ((int, DateTimeOffset)?)null : (r.GetInt32(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)))).Single();
+    }
+
     public int ClearFinishedJobs()
     {
         lock (_writeLock)

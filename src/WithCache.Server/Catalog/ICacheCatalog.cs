@@ -116,6 +116,12 @@ internal interface ICacheCatalog
     /// <summary>Per key, how many fills failed for good since its last success, and when the last one ended.</summary>
     IReadOnlyList<(string Key, int Failures, DateTimeOffset LastFailure)> ListPermanentFailures();
 
+    /// <summary>
+    /// For one key: how many fills failed for good since its last success, and when the last one ended; null when none.
+    /// A miss asks before it queues a fill, so a key that failed on another host backs off here too.
+    /// </summary>
+    (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key);
+
     int ClearFinishedJobs();
 
     // ---- operator sessions ----

@@ -170,6 +170,13 @@ internal sealed partial class PostgresCatalog
             GROUP BY key
             """));
 
+    public (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key) => Run(connection =>
+        ReadAll(connection, r => r.IsDBNull(1) ? ((int, DateTimeOffset)?)null : (r.GetInt32(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1))), """
+            SELECT count(*)::integer, max(updated_at) FROM jobs
+            WHERE key = @key AND state = 'failed' AND permanent
+              AND id > coalesce((SELECT max(id) FROM jobs WHERE key = @key AND state = 'completed'), 0)
+            """, Text("key", key)).Single());
+
     public int ClearFinishedJobs() =>
         Run(connection => Execute(connection, "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')"));
 

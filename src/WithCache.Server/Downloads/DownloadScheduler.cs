@@ -85,6 +85,15 @@ internal sealed partial class DownloadScheduler
                 return (EnqueueOutcome.AlreadyCached, null);
             }
 
+            // Another host may have failed this key for good since this host last looked (the catalog is shared).
+            if (!byOperator && _database.FindPermanentFailures(key.Value) is { } failed
+                && failed.LastFailure + BackoffFor(failed.Failures) is var until && until > now)
+            {
+                _backoff[key.Value] = (failed.Failures, until);
+                _activeByKey.TryRemove(key.Value, out _);
+                return (EnqueueOutcome.BackedOff, $"failed for good {failed.Failures} time(s); next try after {until:u}");
+            }
+
             if (admit is not null && !admit())
             {
                 _activeByKey.TryRemove(key.Value, out _);

@@ -119,6 +119,31 @@ public abstract class CatalogContractTests : IDisposable
     }
 
     [SkippableFact]
+    public void FindPermanentFailures_OneKey_CountsFailuresForGoodSinceItsLastSuccess()
+    {
+        var database = Open();
+        var digest = ContentDigest.Parse(new string('e', 64));
+        Assert.Null(database.FindPermanentFailures("http://h/a"));
+
+        database.FinishJob(database.CreateJob("http://h/a", "http://h/a", T0)!.Value, JobState.Failed, "404", permanent: true, T0);
+        database.CompleteFill(database.CreateJob("http://h/a", "http://h/a", T0)!.Value, "http://h/a", "http://h/a", digest, 1, T0);
+        Assert.Null(database.FindPermanentFailures("http://h/a"));
+
+        database.DeleteArtifact("http://h/a");
+        database.FinishJob(database.CreateJob("http://h/a", "http://h/a", T0)!.Value, JobState.Failed, "reset", permanent: false, T0.AddMinutes(1));
+        for (var i = 2; i <= 3; i++)
+        {
+            database.FinishJob(database.CreateJob("http://h/a", "http://h/a", T0)!.Value, JobState.Failed, "404", permanent: true, T0.AddMinutes(i));
+        }
+
+        database.FinishJob(database.CreateJob("http://h/b", "http://h/b", T0)!.Value, JobState.Failed, "403", permanent: true, T0);
+
+        Assert.Equal((2, T0.AddMinutes(3)), database.FindPermanentFailures("http://h/a"));
+        Assert.Equal((1, T0), database.FindPermanentFailures("http://h/b"));
+        Assert.Null(database.FindPermanentFailures("http://h/c"));
+    }
+
+    [SkippableFact]
     public void ListPermanentFailures_CountsFailuresSinceLastSuccess()
     {
         var database = Open();

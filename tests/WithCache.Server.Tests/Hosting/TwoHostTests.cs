@@ -185,6 +185,31 @@ public sealed class TwoHostTests : IAsyncLifetime
         Assert.Equal(1, artifacts.GetProperty("items").GetArrayLength());
     }
 
+    [SkippableFact]
+    public async Task FailedForGoodOnA_AMissOnBBacksOffToo()
+    {
+        Skip.IfNot(TestBackends.EnginesAvailable, TestBackends.EnginesSkipReason);
+        var (a, b) = await StartPairAsync();
+        var url = _origin.AddStatus("/gone/driver.run", 404);
+
+        using (var miss = await a.Client.GetAsync(ServerHost.FetchPath(url)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
+        }
+
+        using var api = new ApiClient(a.BaseUrl, ApiToken);
+        await api.GetUntilAsync("/api/v1/jobs", page => page.GetProperty("items").EnumerateArray()
+            .Any(j => j.GetProperty("state").GetString() == "failed"));
+
+        using var onB = await b.Client.GetAsync(ServerHost.FetchPath(url));
+        using var againOnA = await a.Client.GetAsync(ServerHost.FetchPath(url));
+
+        Assert.Equal(HttpStatusCode.NotFound, onB.StatusCode);
+        Assert.Equal("not cached; the last download failed, not retrying yet\n", await onB.Content.ReadAsStringAsync());
+        Assert.Equal("not cached; the last download failed, not retrying yet\n", await againOnA.Content.ReadAsStringAsync());
+        Assert.Equal(1, _origin.RequestsFor("/gone/driver.run"));
+    }
+
     private async Task<(ServerProcess A, ServerProcess B)> StartPairAsync(bool curate = false, string[]? extraArgs = null)
     {
         var environment = new Dictionary<string, string>
