@@ -126,6 +126,13 @@ internal sealed partial class CacheDatabase : ICacheCatalog
         }
     }
 
+    /// <summary>A local file: answered synchronously.</summary>
+    public Task PingAsync(CancellationToken cancellationToken)
+    {
+        Ping();
+        return Task.CompletedTask;
+    }
+
     public void Ping()
     {
         using var connection = Open();

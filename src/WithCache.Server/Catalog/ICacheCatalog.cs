@@ -20,6 +20,9 @@ internal interface ICacheCatalog
     /// <summary>Throws when the catalog cannot be reached (the readiness probe).</summary>
     void Ping();
 
+    /// <summary><see cref="Ping"/> without holding a thread while a catalog across the network answers.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     // ---- artifacts ----
 
     /// <summary>The artifact stored under a key (its hit count may lag: the catalog has the current one).</summary>

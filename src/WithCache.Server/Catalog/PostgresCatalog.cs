@@ -158,6 +158,12 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
 
     public void Ping() => Run(connection => Scalar(connection, "SELECT 1"));
 
+    public Task PingAsync(CancellationToken cancellationToken) => RunAsync(async connection =>
+    {
+        await using var command = Command(connection, "SELECT 1");
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }, cancellationToken).AsTask();
+
     public void Dispose() => _dataSource.Dispose();
 
     // ---- operator sessions ----

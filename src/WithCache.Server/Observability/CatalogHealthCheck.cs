@@ -1,23 +1,39 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using WithCache.Server.Catalog;
+using WithCache.Server.Hosting;
 
 namespace WithCache.Server.Observability;
 
-/// <summary>Readiness: the catalog answers a trivial query.</summary>
-internal sealed class CatalogHealthCheck(ICacheCatalog catalog) : IHealthCheck
+/// <summary>
+/// Readiness: the catalog answers a trivial query within <see cref="ServerOptions.CatalogReadTimeout"/>. A database that
+/// hangs makes readiness a quick 503, like one that refuses, and no thread waits on it meanwhile.
+/// </summary>
+internal sealed class CatalogHealthCheck(ICacheCatalog catalog, IOptions<ServerOptions> options) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        // The query blocks; /healthz is on the read path, which runs on the socket's I/O thread: hop off it first.
+        // SQLite's ping is a blocking local read; /healthz is on the read path, which runs on the socket's I/O thread.
         await Task.Yield();
+        var limit = options.Value.CatalogReadTimeout;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
+        var ping = catalog.PingAsync(timeout.Token);
         try
         {
-            catalog.Ping();
+            await ping.WaitAsync(limit, cancellationToken);
             return HealthCheckResult.Healthy(catalog.Kind);
         }
         catch (CatalogUnavailableException e)
         {
             return HealthCheckResult.Unhealthy($"{catalog.Kind}: {e.Message}");
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is TimeoutException || timeout.IsCancellationRequested))
+        {
+            // Npgsql ends a cancelled command once the server confirms the cancel: let the abandoned ping end by itself.
+            _ = ping.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return HealthCheckResult.Unhealthy(string.Create(CultureInfo.InvariantCulture, $"{catalog.Kind}: no answer within {limit.TotalSeconds:0.#} s"));
         }
     }
 }

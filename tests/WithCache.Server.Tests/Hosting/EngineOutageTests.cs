@@ -162,10 +162,16 @@ public sealed class EngineOutageTests : IAsyncLifetime
             var liveClock = Stopwatch.StartNew();
             using var live = await server.Client.GetAsync("/healthz");
             var liveTook = liveClock.Elapsed;
+            var readyClock = Stopwatch.StartNew();
+            using var ready = await server.Client.GetAsync("/healthz/ready");
+            var readyTook = readyClock.Elapsed;
             var answers = await Task.WhenAll(hits);
 
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
             Assert.True(liveTook < TimeSpan.FromSeconds(2), $"liveness took {liveTook} while look-ups waited on the catalog");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("catalog: unavailable (postgres: no answer within 5 s)", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.True(readyTook < FailFast, $"readiness took {readyTook} while the catalog hung");
             Assert.All(answers, a => Assert.Equal(HttpStatusCode.ServiceUnavailable, a.StatusCode));
             Assert.All(answers, a => Assert.True(a.Took < FailFast, $"a hit took {a.Took} to fail while the catalog hung"));
         }
