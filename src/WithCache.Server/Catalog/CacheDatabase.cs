@@ -142,7 +142,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
     // ---- artifacts ----
 
     /// <summary>Synchronous: a row in memory, or one primary-key read of a local file.</summary>
-    public ValueTask<ArtifactRecord?> FindArtifactAsync(string key, CancellationToken cancellationToken) => new(FindArtifact(key));
+    public ValueTask<ArtifactRecord?> FindArtifactAsync(string key, TimeSpan timeout, CancellationToken cancellationToken) => new(FindArtifact(key));
 
     /// <summary>The artifact stored under a key (its hit count may lag: the catalog has the current one).</summary>
     public ArtifactRecord? FindArtifact(string key)

@@ -30,10 +30,11 @@ internal interface ICacheCatalog
 
     /// <summary>
     /// <see cref="FindArtifact"/> for the read path, which runs on the socket's I/O thread: a catalog across the network
-    /// waits without holding that thread (and the other connections on it); SQLite's in-memory or local-file answer
-    /// completes synchronously.
+    /// waits without holding that thread (and the other connections on it), and cancels its query after
+    /// <paramref name="timeout"/> (throwing <see cref="CatalogUnavailableException"/>); SQLite's in-memory or local-file
+    /// answer completes synchronously and costs no timer.
     /// </summary>
-    ValueTask<ArtifactRecord?> FindArtifactAsync(string key, CancellationToken cancellationToken);
+    ValueTask<ArtifactRecord?> FindArtifactAsync(string key, TimeSpan timeout, CancellationToken cancellationToken);
 
     IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query);
 

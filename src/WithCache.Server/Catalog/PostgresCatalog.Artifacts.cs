@@ -18,13 +18,25 @@ internal sealed partial class PostgresCatalog
     public ArtifactRecord? FindArtifact(string key) => Run(connection =>
         ReadAll(connection, ReadArtifact, FindArtifactSql, Text("key", key)).FirstOrDefault());
 
-    /// <summary><see cref="FindArtifact"/> without blocking the caller's thread on the network.</summary>
-    public ValueTask<ArtifactRecord?> FindArtifactAsync(string key, CancellationToken cancellationToken) => RunAsync(async connection =>
+    /// <summary><see cref="FindArtifact"/> without blocking the caller's thread on the network; the query is cancelled after <paramref name="timeout"/>.</summary>
+    public async ValueTask<ArtifactRecord?> FindArtifactAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, FindArtifactSql, Text("key", key));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadArtifact(reader) : null;
-    }, cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            return await RunAsync(async connection =>
+            {
+                await using var command = Command(connection, FindArtifactSql, Text("key", key));
+                await using var reader = await command.ExecuteReaderAsync(limit.Token).ConfigureAwait(false);
+                return await reader.ReadAsync(limit.Token).ConfigureAwait(false) ? ReadArtifact(reader) : null;
+            }, limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is not CatalogUnavailableException)
+        {
+            throw new CatalogUnavailableException(NoAnswerWithin(timeout), e);
+        }
+    }
 
     private const string FindArtifactSql = ArtifactColumns + " WHERE key = @key";
 

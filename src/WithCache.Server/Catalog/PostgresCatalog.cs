@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data.Common;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
@@ -249,6 +250,9 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
             throw new CatalogUnavailableException($"the PostgreSQL catalog {_where} cannot be reached: {Scrub(Describe(e))}", e);
         }
     }
+
+    private string NoAnswerWithin(TimeSpan timeout) =>
+        string.Create(CultureInfo.InvariantCulture, $"the PostgreSQL catalog {_where} did not answer within {timeout.TotalSeconds:0.#} s");
 
     private async ValueTask<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {

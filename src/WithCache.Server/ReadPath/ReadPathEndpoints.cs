@@ -151,12 +151,10 @@ internal static partial class ReadPathEndpoints
     {
         var aborted = context.RequestAborted;
         var limit = services.Options.CatalogReadTimeout;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        timeout.CancelAfter(limit);
-        var pending = services.Database.FindArtifactAsync(key.Value, timeout.Token);
+        var pending = services.Database.FindArtifactAsync(key.Value, limit, aborted);
         if (pending.IsCompletedSuccessfully)
         {
-            return pending.Result; // SQLite, and any answer already in hand: no task, no timer wait
+            return pending.Result; // SQLite: no task, no timer
         }
 
         var lookup = pending.AsTask();
@@ -164,8 +162,7 @@ internal static partial class ReadPathEndpoints
         {
             return await lookup.WaitAsync(limit, aborted);
         }
-        catch (Exception e) when (!aborted.IsCancellationRequested
-                                  && (e is TimeoutException || (timeout.IsCancellationRequested && e is not CatalogUnavailableException)))
+        catch (TimeoutException e) when (!aborted.IsCancellationRequested)
         {
             _ = lookup.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw new CatalogUnavailableException(

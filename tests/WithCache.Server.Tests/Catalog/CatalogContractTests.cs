@@ -173,14 +173,14 @@ public abstract class CatalogContractTests : IDisposable
         var now = DateTimeOffset.UtcNow;
         var digest = ContentDigest.Parse(new string('d', 64));
 
-        Assert.Null(await database.FindArtifactAsync("http://h/a", CancellationToken.None));
+        Assert.Null(await database.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
         database.CompleteFill(database.CreateJob("http://h/a", "http://h/a?x=1", now)!.Value, "http://h/a", "http://h/a?x=1", digest, 42, now);
-        var found = await database.FindArtifactAsync("http://h/a", CancellationToken.None);
+        var found = await database.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(database.FindArtifact("http://h/a"), found);
         Assert.Equal(("http://h/a?x=1", digest, 42L), (found!.Origin, found.Digest, found.Size));
-        Assert.Null(await database.FindArtifactAsync("http://h/b", CancellationToken.None));
+        Assert.Null(await database.FindArtifactAsync("http://h/b", TimeSpan.FromSeconds(5), CancellationToken.None));
         database.DeleteArtifact("http://h/a");
-        Assert.Null(await database.FindArtifactAsync("http://h/a", CancellationToken.None));
+        Assert.Null(await database.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
     }
 
     [SkippableFact]

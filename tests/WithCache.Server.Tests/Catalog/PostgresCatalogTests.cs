@@ -351,13 +351,41 @@ public sealed class PostgresCatalogTests : CatalogContractTests
     public async Task ConnectionKilled_AsyncLookUpUnavailableOnceThenBack()
     {
         var catalog = OpenHost("a");
-        Assert.Null(await catalog.FindArtifactAsync("http://h/a", CancellationToken.None));
+        Assert.Null(await catalog.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
 
         Sql($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{_schema}'", Server!);
-        var error = await Record.ExceptionAsync(async () => await catalog.FindArtifactAsync("http://h/a", CancellationToken.None));
+        var error = await Record.ExceptionAsync(async () => await catalog.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
 
         Assert.True(error is null or CatalogUnavailableException, error?.ToString());
-        Assert.Null(await catalog.FindArtifactAsync("http://h/a", CancellationToken.None));
+        Assert.Null(await catalog.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task AsyncLookUp_TableLockedLongerThanTheTimeout_UnavailableInTime_ThenAnswersOnceReleased()
+    {
+        var catalog = OpenHost("a");
+        Assert.Null(await catalog.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
+
+        // A migration or a manual ALTER on another connection: the look-up waits on the lock, then its query is cancelled.
+        await using (var locker = new NpgsqlConnection(ConnectionString))
+        {
+            await locker.OpenAsync();
+            await using var transaction = await locker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE artifacts IN ACCESS EXCLUSIVE MODE", locker, transaction))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var error = await Record.ExceptionAsync(async () => await catalog.FindArtifactAsync("http://h/a", TimeSpan.FromMilliseconds(500), CancellationToken.None));
+            clock.Stop();
+
+            var unavailable = Assert.IsType<CatalogUnavailableException>(error);
+            Assert.Contains("did not answer within 0.5 s", unavailable.Message, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the look-up took {clock.Elapsed}");
+        }
+
+        Assert.Null(await catalog.FindArtifactAsync("http://h/a", TimeSpan.FromSeconds(5), CancellationToken.None));
     }
 
     [SkippableFact]
