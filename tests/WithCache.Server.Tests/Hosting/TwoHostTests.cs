@@ -210,7 +210,51 @@ public sealed class TwoHostTests : IAsyncLifetime
         Assert.Equal(1, _origin.RequestsFor("/gone/driver.run"));
     }
 
-    private async Task<(ServerProcess A, ServerProcess B)> StartPairAsync(bool curate = false, string[]? extraArgs = null)
+    [SkippableFact]
+    public async Task LogInThroughA_WorksThroughB_LogOutOnA_EndsItOnB()
+    {
+        Skip.IfNot(TestBackends.EnginesAvailable, TestBackends.EnginesSkipReason);
+        const string password = "two-host-operator-password";
+        var (a, b) = await StartPairAsync(extraEnvironment: new()
+        {
+            ["WITHCACHE_ADMIN_PASSWORD"] = password,
+            ["WITHCACHE_SESSION_SECRET"] = "two-host-session-secret-0123456789abcdef",
+        });
+        using var throughA = new OperatorClient(a.BaseUrl);
+        using (var login = await throughA.LogInAsync(password))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        }
+
+        // The load balancer sends the same browser to B: its cookie (and B's own antiforgery token) work there.
+        var session = throughA.Cookies.GetAllCookies().Single(c => c.Name == "withcache_session");
+        using var throughB = new OperatorClient(b.BaseUrl);
+        throughB.Cookies.Add(new System.Net.Cookie(session.Name, session.Value, "/", session.Domain));
+        using (var page = await throughB.Http.GetAsync("/admin/misses"))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        }
+
+        var tokenB = await throughB.GetTokenAsync("/admin/misses");
+        using (var dismiss = await throughB.PostFormAsync("/admin/misses/dismiss", [new("one", "https://vendor.example/none.run")], tokenB))
+        {
+            Assert.True(dismiss.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect or HttpStatusCode.SeeOther, $"dismiss answered {(int)dismiss.StatusCode}");
+            Assert.DoesNotContain("/login", dismiss.Headers.Location?.OriginalString ?? "", StringComparison.Ordinal);
+        }
+
+        var tokenA = await throughA.GetTokenAsync("/admin/misses");
+        using (var logout = await throughA.PostFormAsync("/logout", [], tokenA))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        }
+
+        using var afterLogout = await throughB.Http.GetAsync("/admin/misses");
+        Assert.Equal(HttpStatusCode.Redirect, afterLogout.StatusCode);
+        Assert.Contains("/login", afterLogout.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    private async Task<(ServerProcess A, ServerProcess B)> StartPairAsync(
+        bool curate = false, string[]? extraArgs = null, Dictionary<string, string>? extraEnvironment = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -219,6 +263,11 @@ public sealed class TwoHostTests : IAsyncLifetime
             ["WithCache__JobLease"] = "00:00:03",
             ["WITHCACHE_API_TOKEN"] = ApiToken,
         };
+        foreach (var (name, value) in extraEnvironment ?? [])
+        {
+            environment[name] = value;
+        }
+
         string[] args = [.. curate ? ["--curate"] : Array.Empty<string>(), .. extraArgs ?? []];
 
         // A first: it creates the schema; B then starts on it (starting both at once is the catalog tests' job).
