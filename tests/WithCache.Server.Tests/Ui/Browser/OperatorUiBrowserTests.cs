@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using WithCache.Server.Catalog;
@@ -183,6 +184,100 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         Assert.Equal(0, await page.Locator("img").CountAsync());
         Assert.Empty(watch.Dialogs);
         Assert.Empty(watch.PolicyViolations);
+    }
+
+    [Fact]
+    public async Task ApiTokens_CreateShowOnceUseReloadRevoke_TheApiFollows()
+    {
+        const string Artifacts = "/api/v1/artifacts";
+        await using var server = await StartServerAsync(curate: true, password: true);
+        await using var context = await _browser.NewContextAsync(server.BaseUrl);
+        var page = await context.NewPageAsync();
+        var watch = PageWatch.Attach(page, acceptDialogs: true);
+        await LogInAsync(page);
+
+        await NavigateAsync(page, "API tokens");
+        await Expect(page.Locator("header nav a[aria-current=page]")).ToHaveTextAsync("API tokens");
+        await Expect(page.Locator("#no-rows")).ToBeVisibleAsync();
+        await page.EvaluateAsync("() => { window.withcacheMarker = 'not reloaded'; }");
+
+        // Create: htmx posts the form and swaps in the answer, which carries the token this once and is not stored.
+        await page.FillAsync("#token-name", "ci-bot");
+        var created = await page.RunAndWaitForResponseAsync(
+            () => page.ClickAsync("#token-create"),
+            response => response.Request.Method == "POST" && response.Url.EndsWith("/admin/tokens", StringComparison.Ordinal));
+        Assert.Equal(200, created.Status);
+        Assert.Contains("no-store", created.Headers["cache-control"], StringComparison.Ordinal);
+        await Expect(page.Locator("#flash.ok")).ToHaveTextAsync("token 'ci-bot' created");
+        await Expect(page.Locator("#new-token strong")).ToHaveTextAsync("ci-bot");
+        var secret = page.Locator("#new-token-value");
+        await Expect(secret).ToHaveValueAsync(new Regex("^wc_[A-Za-z0-9_-]{43}$"));
+        var token = await secret.InputValueAsync();
+        Assert.Equal("not reloaded", await page.EvaluateAsync<string>("() => window.withcacheMarker"));
+        var row = page.Locator("#tokens tbody tr", new() { HasText = "ci-bot" });
+        await Expect(row).ToHaveAttributeAsync("data-state", "active");
+        await Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("never");
+        await BrowserFixture.ScreenshotAsync(page, "tokens-created");
+
+        using var api = new ApiClient(server.BaseUrl, token);
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync(Artifacts)).Status);
+
+        // Reload (a GET: the create went through htmx): the name and its use are listed, the token is gone for good.
+        await page.ReloadAsync();
+        await Expect(page.Locator("#tokens tbody tr")).ToHaveCountAsync(1);
+        await Expect(row.Locator("td").First).ToHaveTextAsync("ci-bot");
+        await Expect(row).ToHaveAttributeAsync("data-state", "active");
+        await Expect(row.Locator("td").Nth(2).Locator("time")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#new-token")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#flash")).ToHaveCountAsync(0);
+        Assert.DoesNotContain(token, await page.ContentAsync(), StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "tokens-listed");
+
+        // Revoke, confirmed in the browser's dialog: the API refuses the token at once.
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator("#flash.ok")).ToHaveTextAsync("token 'ci-bot' revoked");
+        await Expect(row).ToHaveAttributeAsync("data-state", "revoked");
+        await Expect(row.GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+        Assert.Equal(("confirm", "Revoke the token ci-bot?"), Assert.Single(watch.Dialogs));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync(Artifacts)).Status);
+        await BrowserFixture.ScreenshotAsync(page, "tokens-revoked");
+
+        Assert.True(watch.PolicyViolations.Count == 0, string.Join("\n", watch.PolicyViolations));
+        Assert.True(watch.Errors.Count == 0, string.Join("\n", watch.Errors));
+        Assert.All(watch.Requests, url => Assert.StartsWith(server.BaseUrl + "/", url, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TokenNameWithMarkup_RefusedByTheForm_AStoredOneRendersAsText_NoScriptRuns()
+    {
+        const string Markup = "<script>alert(1)</script>";
+        await using var server = await StartServerAsync(curate: true, password: false);
+        await using var context = await _browser.NewContextAsync(server.BaseUrl);
+        var page = await context.NewPageAsync();
+        var watch = PageWatch.Attach(page, acceptDialogs: true);
+
+        await page.GotoAsync("/admin/tokens");
+        await page.FillAsync("#token-name", Markup);
+        await page.ClickAsync("#token-create");
+        await Expect(page.Locator("#flash.error")).ToHaveTextAsync("a name is 1 to 64 letters, digits, '.', '-' or '_'");
+        await Expect(page.Locator("#new-token")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#no-rows")).ToBeVisibleAsync();
+
+        // The form never stores such a name; should one reach the catalog all the same, it is text in the table, in
+        // the confirmation dialog and in the answer to revoking it.
+        Assert.NotNull(server.Get<ICacheCatalog>().CreateApiToken(Markup, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), DateTimeOffset.UtcNow));
+        await page.ReloadAsync();
+        var row = page.Locator("#tokens tbody tr");
+        await Expect(row.Locator("td").First).ToHaveTextAsync(Markup);
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator("#flash.ok")).ToHaveTextAsync($"token '{Markup}' revoked");
+        await Expect(row).ToHaveAttributeAsync("data-state", "revoked");
+        await BrowserFixture.ScreenshotAsync(page, "xss-tokens");
+
+        Assert.Equal(("confirm", $"Revoke the token {Markup}?"), Assert.Single(watch.Dialogs));
+        Assert.Equal(0, await page.Locator("script:not([src])").CountAsync());
+        Assert.True(watch.PolicyViolations.Count == 0, string.Join("\n", watch.PolicyViolations));
+        Assert.True(watch.Errors.Count == 0, string.Join("\n", watch.Errors));
     }
 
     [Fact]
@@ -462,7 +557,7 @@ public sealed class OperatorUiBrowserTests : IAsyncLifetime
         var phone = await phoneContext.NewPageAsync();
         var phoneWatch = PageWatch.Attach(phone, acceptDialogs: false);
         await LogInAsync(phone);
-        foreach (var (path, name) in new[] { ("/admin/misses", "misses"), ("/admin/downloads", "downloads"), ("/admin/artifacts", "artifacts"), ("/admin/add", "add"), ("/admin/events", "events") })
+        foreach (var (path, name) in new[] { ("/admin/misses", "misses"), ("/admin/downloads", "downloads"), ("/admin/artifacts", "artifacts"), ("/admin/add", "add"), ("/admin/events", "events"), ("/admin/tokens", "tokens") })
         {
             await phone.GotoAsync(path);
             await Expect(phone.Locator("main#page h1")).ToBeVisibleAsync();
