@@ -32,6 +32,16 @@ internal sealed partial class RequestTelemetry
     {
         var start = Stopwatch.GetTimestamp();
         var failed = false;
+
+        // Off the read path (UI pages, the API, metrics) the body is often written without a Content-Length: count
+        // what is written, for the log line. The read path keeps its direct body (and the file send behind it).
+        CountingStream? counted = null;
+        if (ReadPathEndpoints.RouteKindOf(context.Request.Path) is null && _logger.IsEnabled(LogLevel.Information))
+        {
+            counted = new CountingStream(context.Response.Body);
+            context.Response.Body = counted;
+        }
+
         try
         {
             await _next(context);
@@ -43,11 +53,16 @@ internal sealed partial class RequestTelemetry
         }
         finally
         {
-            Record(context, Stopwatch.GetElapsedTime(start), failed);
+            if (counted is not null)
+            {
+                context.Response.Body = counted.Inner;
+            }
+
+            Record(context, Stopwatch.GetElapsedTime(start), failed, counted?.Written);
         }
     }
 
-    private void Record(HttpContext context, TimeSpan elapsed, bool failed)
+    private void Record(HttpContext context, TimeSpan elapsed, bool failed, long? written)
     {
         var kind = ReadPathEndpoints.RouteKindOf(context.Request.Path);
         if (kind is "fetch" or "blob")
@@ -62,7 +77,7 @@ internal sealed partial class RequestTelemetry
             var request = context.Request;
             var response = context.Response;
             kind ??= KindOf(context, out route);
-            var bytes = HttpMethods.IsHead(request.Method) ? 0 : response.ContentLength ?? 0;
+            var bytes = HttpMethods.IsHead(request.Method) ? 0 : written ?? response.ContentLength ?? 0;
             LogRequest(_logger, level, request.Method, kind, route, failed ? StatusCodes.Status500InternalServerError : response.StatusCode, bytes, elapsed.TotalMilliseconds);
         }
     }

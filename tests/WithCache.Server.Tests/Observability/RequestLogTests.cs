@@ -62,12 +62,18 @@ public sealed class RequestLogTests : IAsyncLifetime
     {
         await using var server = await StartAsync("Information");
 
-        using (await server.Client.GetAsync("/login?returnUrl=%2Fadmin%2Fmisses"))
+        long pageBytes;
+        using (var page = await server.Client.GetAsync("/login?returnUrl=%2Fadmin%2Fmisses"))
         {
+            pageBytes = (await page.Content.ReadAsByteArrayAsync()).Length;
         }
 
         await Poll.UntilAsync(() => RequestLines().Any(l => l.Contains("GET ui /login 200 ", StringComparison.Ordinal)), "the login line");
         Assert.DoesNotContain(RequestLines(), l => l.Contains("returnUrl", StringComparison.Ordinal));
+
+        // A page written without a Content-Length still logs the bytes it sent.
+        Assert.True(pageBytes > 0);
+        Assert.Single(RequestLines(), l => l.Contains($"GET ui /login 200 {pageBytes} bytes ", StringComparison.Ordinal));
     }
 
     [Fact]
