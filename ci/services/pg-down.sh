@@ -15,6 +15,8 @@ pid=$(svc_pid_of "$DIR/data/postmaster.pid" "$DIR/data")
 [ -n "$pid" ] || exit 0
 BIN=$(dirname "$(readlink -f "/proc/$pid/exe")")
 t0=$(svc_now)
+# A test may have left it frozen (outage.sh pg-freeze): a stopped process never sees pg_ctl's signal.
+kill -CONT "$pid" $(pgrep -P "$pid" || true) 2>/dev/null || true
 if ! runuser -u postgres -- "$BIN/pg_ctl" -D "$DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1; then
   echo "$SVC_NAME: pg_ctl stop failed; killing pid $pid" >&2
   svc_stop_pid "$pid" postgres 5
