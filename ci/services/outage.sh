@@ -16,10 +16,13 @@ CEPH=$DIR/ceph
 PG=$DIR/pg
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 pg_port() { sed -n "s/.*Port=\([0-9]*\).*/\1/p" "$PG/pg.env"; }
-pg_pids() { # the postmaster and its children (backends, background workers)
-  local main; main=$(head -n 1 "$PG/data/postmaster.pid" 2>/dev/null) || return 0
-  [ -n "$main" ] && kill -0 "$main" 2>/dev/null || return 0
-  echo "$main"; pgrep -P "$main" || true
+pg_main() { svc_pid_of "$PG/data/postmaster.pid" "$PG/data"; } # the postmaster, checked against a recycled pid
+# signal SIG PID: the postmaster first (so it forks nothing new meanwhile), then its children (backends, workers).
+# A child that exits between the listing and the kill is not an error.
+pg_signal() {
+  kill "-$1" "$2" 2>/dev/null || true
+  local children; children=$(pgrep -P "$2" || true)
+  [ -z "$children" ] || kill "-$1" $children 2>/dev/null || true
 }
 rgw_port() { sed -n "s/^AWS_ENDPOINT_URL_S3='http:\/\/127.0.0.1:\([0-9]*\)'/\1/p" "$CEPH/s3.env"; }
 
@@ -49,11 +52,11 @@ case $2 in
       start >/dev/null
     ;;
   pg-freeze)
-    pids=$(pg_pids); [ -n "$pids" ] || svc_die "no PostgreSQL running in $PG"
-    kill -STOP $pids
+    main=$(pg_main); [ -n "$main" ] || svc_die "no PostgreSQL running in $PG"
+    pg_signal STOP "$main"
     ;;
   pg-thaw)
-    pids=$(pg_pids); [ -z "$pids" ] || kill -CONT $pids
+    main=$(pg_main); [ -z "$main" ] || pg_signal CONT "$main"
     ;;
   *) svc_die "unknown action '$2'" ;;
 esac

@@ -306,7 +306,7 @@ internal sealed partial class OriginFetcher
 
             if (credentialsAllowed)
             {
-                foreach (var header in _credentials.HeadersFor(current))
+                foreach (var header in _credentials.HeadersFor(targetUri))
                 {
                     request.Headers.TryAddWithoutValidation(header.Key, header.Value);
                 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using WithCache.Core;
 
 namespace WithCache.Server.Downloads;
 
@@ -23,7 +22,7 @@ namespace WithCache.Server.Downloads;
 /// }
 /// </code>
 /// A key is <c>host</c> (https on port 443), <c>host:port</c> (https on that port) or <c>http[s]://host[:port]</c>; the
-/// host matches exactly and case-insensitively (no wildcards, no subdomains), the scheme and the port exactly. So any
+/// host matches as connected to (punycode, lower case; no wildcards, no subdomains), the scheme and the port exactly. So any
 /// LAN client asking for <c>http://developer.download.nvidia.com/...</c> or another port of that host gets a fill
 /// without the token: a token configured for https is never sent in clear text or to another service of the host.
 /// Plain http has to be named (<c>http://</c>).
@@ -51,17 +50,21 @@ internal sealed partial class VendorCredentials
     }
 
     /// <summary>The headers to send with a request to <paramref name="url"/>: those of its scheme, host and port; empty when none.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> HeadersFor(OriginUrl url) =>
-        _byHost.TryGetValue(ScopeOf(url.Scheme, url.Host, url.Port ?? DefaultPort(url.Scheme)), out var headers) ? headers : [];
+    public IReadOnlyList<KeyValuePair<string, string>> HeadersFor(Uri target) =>
+        _byHost.TryGetValue(ScopeOf(target), out var headers) ? headers : [];
 
-    /// <summary>"scheme://host:port", lower-cased: what a credentials key and a request URL are compared by.</summary>
-    internal static string ScopeOf(string scheme, string host, int port) =>
-        string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{port}").ToLowerInvariant();
+    /// <summary>
+    /// "scheme://host:port" of where a request really goes: the host as connected to (<see cref="Uri.IdnHost"/>:
+    /// punycode, IPv6 and IPv4 in canonical form, lower case), compared ordinally. Comparing the text as written would
+    /// let case folding match hosts that DNS keeps apart (a key with Greek sigma σ matching a URL with ς).
+    /// </summary>
+    internal static string ScopeOf(Uri uri) =>
+        string.Create(CultureInfo.InvariantCulture, $"{uri.Scheme}://{uri.IdnHost.ToLowerInvariant()}:{uri.Port}");
 
     /// <summary>A credentials key as its scope; null when it is not <c>host</c>, <c>host:port</c> or <c>http[s]://host[:port]</c>.</summary>
     internal static string? ParseKey(string key)
     {
-        if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '@' or '?' or '#' or '\\'))
+        if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '@' or '?' or '#' or '\\' or '*'))
         {
             return null;
         }
@@ -72,18 +75,17 @@ internal sealed partial class VendorCredentials
             && uri.AbsolutePath == "/"
             && !text.AsSpan(uri.Scheme.Length + 3).TrimEnd('/').Contains('/')
             && uri.Host.Length > 0
-            ? ScopeOf(uri.Scheme, uri.Host, uri.Port)
+            ? ScopeOf(uri)
             : null;
     }
 
-    private static int DefaultPort(string scheme) => scheme == "https" ? 443 : 80;
 
     /// <summary>How many hosts have credentials (for the start-up log and tests, never the values).</summary>
     public int HostCount => _byHost.Count;
 
     private static Dictionary<string, KeyValuePair<string, string>[]> Load(string? path, ILogger logger)
     {
-        var none = new Dictionary<string, KeyValuePair<string, string>[]>(StringComparer.OrdinalIgnoreCase);
+        var none = new Dictionary<string, KeyValuePair<string, string>[]>(StringComparer.Ordinal);
         if (string.IsNullOrEmpty(path))
         {
             return none;
@@ -129,7 +131,7 @@ internal sealed partial class VendorCredentials
         out Dictionary<string, KeyValuePair<string, string>[]> hosts,
         out string problem)
     {
-        hosts = new(StringComparer.OrdinalIgnoreCase);
+        hosts = new(StringComparer.Ordinal);
         JsonDocument document;
         try
         {

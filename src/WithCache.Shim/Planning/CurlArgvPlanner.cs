@@ -182,6 +182,7 @@ internal static class CurlArgvPlanner
             OptionsEnd = optionsEnd,
             RedirectRefusal = flags.MaxRedirsZero ? "--max-redirs 0 follows no redirect"
                 : flags.ProtoRedir ? "--proto-redir may refuse the store's scheme"
+                : flags.Include ? "-i would write the redirect's headers into the output as well"
                 : null,
         };
     }
@@ -204,6 +205,10 @@ internal static class CurlArgvPlanner
             {
                 flags.Location = false;
             }
+            else if (name == "include")
+            {
+                flags.Include = false;
+            }
 
             return null;
         }
@@ -224,6 +229,9 @@ internal static class CurlArgvPlanner
                 return null;
             case "proto-redir":
                 flags.ProtoRedir = true;
+                return null;
+            case "include":
+                flags.Include = true;
                 return null;
             case "request":
                 return value is "GET" or "HEAD" ? null : $"method {Shorten(value ?? "")}";

@@ -2,7 +2,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using WithCache.Core;
 using WithCache.Server.Downloads;
 using WithCache.Server.Tests.TestSupport;
 using static WithCache.Server.Tests.Downloads.OriginFetcherTests;
@@ -167,7 +166,27 @@ public sealed class VendorCredentialsTests
         Assert.All(elsewhere, url => Assert.Empty(credentials.HeadersFor(Url(url))));
     }
 
+    [Fact]
+    public void HeadersFor_TheHostAsConnectedTo_PunycodeAndIpv6FormsMatchTheirOtherSpelling()
+    {
+        var credentials = Load("""
+            {"hosts": {
+              "xn--bcher-kva.example": { "X-Api-Key": "idn" },
+              "[2001:db8::1]:8443": { "X-Api-Key": "v6" },
+              "http://127.0.0.1:8081": { "X-Api-Key": "v4" }
+            }}
+            """);
+
+        Assert.Equal("idn", Assert.Single(credentials.HeadersFor(Url("https://bücher.example/x"))).Value);
+        Assert.Equal("idn", Assert.Single(credentials.HeadersFor(Url("https://XN--BCHER-KVA.example/x"))).Value);
+        Assert.Equal("v6", Assert.Single(credentials.HeadersFor(Url("https://[2001:db8:0:0::1]:8443/x"))).Value);
+        Assert.Equal("v4", Assert.Single(credentials.HeadersFor(Url("http://127.0.0.1:8081/x"))).Value);
+        Assert.Empty(credentials.HeadersFor(Url("https://bucher.example/x")));
+        Assert.Empty(credentials.HeadersFor(Url("https://[2001:db8::2]:8443/x")));
+    }
+
     [Theory]
+    [InlineData("*.repo.example.com")]
     [InlineData("https://repo.example.com/path")]
     [InlineData("repo.example.com/path")]
     [InlineData("ftp://repo.example.com")]
@@ -205,8 +224,7 @@ public sealed class VendorCredentialsTests
         Assert.Null(Assert.Single(origin.Requests).Header("Authorization"));
     }
 
-    private static OriginUrl Url(string text) =>
-        OriginUrl.TryParse(text, out var url, out var error) ? url : throw new ArgumentException(error.Reason, nameof(text));
+    private static Uri Url(string text) => new(text, UriKind.Absolute);
 
     [Fact]
     public void Constructor_MissingFileOrNoPath_NoCredentialsNoError()

@@ -30,16 +30,27 @@ public sealed class EngineOutageTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Services is not null)
+        // Whatever happened, leave both engines running for the tests after this one: every step is tried, and the
+        // failures are reported once all have run.
+        var failures = new List<Exception>();
+        foreach (var action in Services is null ? Array.Empty<string>() : ["pg-thaw", "rgw-start", "pg-start"])
         {
-            // Whatever happened, leave both engines running for the tests after this one.
-            await OutageAsync("pg-thaw");
-            await OutageAsync("rgw-start");
-            await OutageAsync("pg-start");
+            try
+            {
+                await OutageAsync(action);
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
         }
 
         await _origin.DisposeAsync();
         _dir.Dispose();
+        if (failures.Count > 0)
+        {
+            throw new AggregateException(failures);
+        }
     }
 
     [SkippableFact]

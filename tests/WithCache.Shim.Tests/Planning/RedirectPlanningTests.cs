@@ -23,6 +23,7 @@ public class RedirectPlanningTests
     [InlineData(new[] { "--no-location", "-L", Url }, new[] { "--no-location", "-L", Fetch })]
     [InlineData(new[] { "--max-redirs", "0", "--max-redirs", "2", Url }, new[] { "--max-redirs", "0", "--max-redirs", "2", Fetch, "--location" })]
     [InlineData(new[] { "--max-redirs", "-1", Url }, new[] { "--max-redirs", "-1", Fetch, "--location" })]
+    [InlineData(new[] { "-i", "--no-include", Url }, new[] { "-i", "--no-include", Fetch, "--location" })]
     public void Curl_RedirectingCache_LocationAddedOnlyWhenNotInEffect(string[] args, string[] expected)
     {
         var plan = CurlArgvPlanner.Plan(args);
@@ -37,6 +38,8 @@ public class RedirectPlanningTests
     [InlineData(new[] { "-L", "--max-redirs", "0", Url }, "--max-redirs 0 follows no redirect")]
     [InlineData(new[] { "--max-redirs", "5", "--max-redirs", "0", "-O", Url }, "--max-redirs 0 follows no redirect")]
     [InlineData(new[] { "-L", "--proto-redir", "=https", Url }, "--proto-redir may refuse the store's scheme")]
+    [InlineData(new[] { "-sSi", "-o", "out", Url }, "-i would write the redirect's headers into the output as well")]
+    [InlineData(new[] { "--no-include", "--include", Url }, "-i would write the redirect's headers into the output as well")]
     public void Curl_CommandThatWouldNotFollowTheRedirect_SaysWhy(string[] args, string refusal)
     {
         var plan = CurlArgvPlanner.Plan(args);
