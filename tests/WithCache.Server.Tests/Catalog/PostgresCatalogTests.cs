@@ -410,6 +410,39 @@ public sealed class PostgresCatalogTests : CatalogContractTests
     }
 
     [SkippableFact]
+    public async Task CreateJob_WhileAnotherHostCommitsTheFill_WaitsForItAndCreatesNothing()
+    {
+        // The CI failure of session 3: host B looked the key up (no row), then host A committed its fill, then B's
+        // insert ran. Here A's commit is held open in the middle: B's insert must wait on A's job row and, once A
+        // commits, see the artifact and create no job.
+        var a = OpenHost("a");
+        var b = OpenHost("b");
+        var job = a.CreateJob("http://h/race", "http://h/race", T0)!.Value;
+        Assert.Null(b.FindArtifact("http://h/race"));
+
+        await using var fill = new NpgsqlConnection(ConnectionString);
+        await fill.OpenAsync();
+        await using var transaction = await fill.BeginTransactionAsync();
+        await using (var commit = new NpgsqlCommand($"""
+            INSERT INTO artifacts(key, origin, digest, size, fetched_at, hits, misses_before)
+            VALUES('http://h/race', 'http://h/race', '{new string('f', 64)}', 5, 0, 0, 0);
+            UPDATE jobs SET state = 'completed', reserved_bytes = 0 WHERE id = {job};
+            """, fill, transaction))
+        {
+            await commit.ExecuteNonQueryAsync();
+        }
+
+        var create = Task.Run(() => b.CreateJob("http://h/race", "http://h/race", T0));
+        await Task.Delay(500);
+        Assert.False(create.IsCompleted, "B's insert did not wait for A's open transaction");
+        await transaction.CommitAsync();
+
+        Assert.Null(await create.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([job], a.ListJobs(new ListQuery(Sort: "id")).Select(j => j.Id));
+        Assert.NotNull(b.FindArtifact("http://h/race"));
+    }
+
+    [SkippableFact]
     public void SqlError_IsABug_NotUnavailable()
     {
         var catalog = OpenHost("a");
