@@ -119,8 +119,16 @@ internal sealed partial class DownloadScheduler
         _activeByKey[key.Value] = id;
         if (!_queue.Writer.TryWrite(new DownloadRequest(id, key, origin)))
         {
-            _database.FinishJob(id, JobState.Failed, "download queue full; the next miss queues it again", permanent: false, now);
-            _activeByKey.TryRemove(key.Value, out _);
+            try
+            {
+                _database.FinishJob(id, JobState.Failed, "download queue full; the next miss queues it again", permanent: false, now);
+            }
+            finally
+            {
+                // Even when the catalog is away: a key left claimed here could never be queued again on this host.
+                _activeByKey.TryRemove(key.Value, out _);
+            }
+
             return (EnqueueOutcome.QueueFull, "download queue full");
         }
 
