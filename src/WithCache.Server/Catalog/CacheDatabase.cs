@@ -395,6 +395,10 @@ internal sealed partial class CacheDatabase : ICacheCatalog
 
     // ---- jobs ----
 
+    /// <summary>Synchronous: a local file.</summary>
+    public ValueTask<long?> CreateJobAsync(string key, string origin, DateTimeOffset now, TimeSpan timeout, CancellationToken cancellationToken) =>
+        new(CreateJob(key, origin, now));
+
     /// <summary>Creates a queued job for a key; null when the key already has a queued or running job or an artifact row (one writer, so one statement sees both).</summary>
     public long? CreateJob(string key, string origin, DateTimeOffset now)
     {
@@ -533,6 +537,10 @@ internal sealed partial class CacheDatabase : ICacheCatalog
             """);
         return ReadAll(command, r => (r.GetString(0), r.GetInt32(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
     }
+
+    /// <summary>Synchronous: a local file.</summary>
+    public ValueTask<(int Failures, DateTimeOffset LastFailure)?> FindPermanentFailuresAsync(string key, TimeSpan timeout, CancellationToken cancellationToken) =>
+        new(FindPermanentFailures(key));
 
     public (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key)
     {

@@ -81,6 +81,9 @@ internal interface ICacheCatalog
     /// </summary>
     long? CreateJob(string key, string origin, DateTimeOffset now);
 
+    /// <summary><see cref="CreateJob"/> for the miss path: no thread held while the catalog answers, the query cancelled after <paramref name="timeout"/>.</summary>
+    ValueTask<long?> CreateJobAsync(string key, string origin, DateTimeOffset now, TimeSpan timeout, CancellationToken cancellationToken);
+
     /// <summary>Moves a queued job this host holds to running; false when it is no longer queued (or no longer ours).</summary>
     bool MarkJobRunning(long id, DateTimeOffset now);
 
@@ -125,6 +128,9 @@ internal interface ICacheCatalog
     /// A miss asks before it queues a fill, so a key that failed on another host backs off here too.
     /// </summary>
     (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key);
+
+    /// <summary><see cref="FindPermanentFailures"/> for the miss path (see <see cref="CreateJobAsync"/>).</summary>
+    ValueTask<(int Failures, DateTimeOffset LastFailure)?> FindPermanentFailuresAsync(string key, TimeSpan timeout, CancellationToken cancellationToken);
 
     int ClearFinishedJobs();
 

@@ -19,24 +19,13 @@ internal sealed partial class PostgresCatalog
         ReadAll(connection, ReadArtifact, FindArtifactSql, Text("key", key)).FirstOrDefault());
 
     /// <summary><see cref="FindArtifact"/> without blocking the caller's thread on the network; the query is cancelled after <paramref name="timeout"/>.</summary>
-    public async ValueTask<ArtifactRecord?> FindArtifactAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
+    public ValueTask<ArtifactRecord?> FindArtifactAsync(string key, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunBoundedAsync(async (connection, token) =>
         {
-            return await RunAsync(async connection =>
-            {
-                await using var command = Command(connection, FindArtifactSql, Text("key", key));
-                await using var reader = await command.ExecuteReaderAsync(limit.Token).ConfigureAwait(false);
-                return await reader.ReadAsync(limit.Token).ConfigureAwait(false) ? ReadArtifact(reader) : null;
-            }, limit.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is not CatalogUnavailableException)
-        {
-            throw new CatalogUnavailableException(NoAnswerWithin(timeout), e);
-        }
-    }
+            await using var command = Command(connection, FindArtifactSql, Text("key", key));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadArtifact(reader) : null;
+        }, timeout, cancellationToken);
 
     private const string FindArtifactSql = ArtifactColumns + " WHERE key = @key";
 

@@ -36,25 +36,36 @@ internal sealed partial class PostgresCatalog
     /// with that job the artifact row is visible here. Checking in the insert's own WHERE would use the snapshot from
     /// before the insert waited on the other host, and fetch the artifact twice.
     /// </summary>
-    public long? CreateJob(string key, string origin, DateTimeOffset now) => InTransaction(connection =>
-    {
-        if (Scalar(connection, """
-            INSERT INTO jobs(key, origin, state, created_at, updated_at, lease_owner, lease_until)
-            VALUES(@key, @origin, 'queued', @now, @now, @host, @until)
-            ON CONFLICT DO NOTHING RETURNING id
-            """, Text("key", key), Text("origin", origin), Int8("now", now.ToUnixTimeMilliseconds()), Text("host", _hostId), Int8("until", LeaseUntil(now))) is not long id)
-        {
-            return (long?)null;
-        }
+    public long? CreateJob(string key, string origin, DateTimeOffset now) =>
+        CreateJobAsync(key, origin, now, Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
-        if (Scalar(connection, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE key = @key)", Text("key", key)) is true)
+    public ValueTask<long?> CreateJobAsync(string key, string origin, DateTimeOffset now, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunBoundedAsync(async (connection, token) =>
         {
-            Execute(connection, "DELETE FROM jobs WHERE id = @id", Int8("id", id));
-            return null;
-        }
+            await using var transaction = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
+            long? created;
+            await using (var insert = Command(connection, """
+                INSERT INTO jobs(key, origin, state, created_at, updated_at, lease_owner, lease_until)
+                VALUES(@key, @origin, 'queued', @now, @now, @host, @until)
+                ON CONFLICT DO NOTHING RETURNING id
+                """, Text("key", key), Text("origin", origin), Int8("now", now.ToUnixTimeMilliseconds()), Text("host", _hostId), Int8("until", LeaseUntil(now))))
+            {
+                created = await insert.ExecuteScalarAsync(token).ConfigureAwait(false) as long?;
+            }
 
-        return id;
-    });
+            if (created is { } id)
+            {
+                await using var cached = Command(connection, "SELECT EXISTS(SELECT 1 FROM artifacts WHERE key = @key)", Text("key", key));
+                if (await cached.ExecuteScalarAsync(token).ConfigureAwait(false) is true)
+                {
+                    // Cached by now: nothing to create (the transaction is rolled back).
+                    return null;
+                }
+            }
+
+            await transaction.CommitAsync(token).ConfigureAwait(false);
+            return created;
+        }, timeout, cancellationToken);
 
     /// <summary>Moves a queued job this host holds to running and extends its lease; false when it is no longer queued or no longer ours.</summary>
     public bool MarkJobRunning(long id, DateTimeOffset now) => Run(connection =>
@@ -170,12 +181,21 @@ internal sealed partial class PostgresCatalog
             GROUP BY key
             """));
 
-    public (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key) => Run(connection =>
-        ReadAll(connection, r => r.IsDBNull(1) ? ((int, DateTimeOffset)?)null : (r.GetInt32(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1))), """
-            SELECT count(*)::integer, max(updated_at) FROM jobs
-            WHERE key = @key AND state = 'failed' AND permanent
-              AND id > coalesce((SELECT max(id) FROM jobs WHERE key = @key AND state = 'completed'), 0)
-            """, Text("key", key)).Single());
+    public (int Failures, DateTimeOffset LastFailure)? FindPermanentFailures(string key) =>
+        FindPermanentFailuresAsync(key, Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    public ValueTask<(int Failures, DateTimeOffset LastFailure)?> FindPermanentFailuresAsync(string key, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunBoundedAsync<(int, DateTimeOffset)?>(async (connection, token) =>
+        {
+            await using var command = Command(connection, """
+                SELECT count(*)::integer, max(updated_at) FROM jobs
+                WHERE key = @key AND state = 'failed' AND permanent
+                  AND id > coalesce((SELECT max(id) FROM jobs WHERE key = @key AND state = 'completed'), 0)
+                """, Text("key", key));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return reader.IsDBNull(1) ? null : (reader.GetInt32(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)));
+        }, timeout, cancellationToken);
 
     public int ClearFinishedJobs() =>
         Run(connection => Execute(connection, "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')"));

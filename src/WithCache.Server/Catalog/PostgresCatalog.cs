@@ -254,6 +254,21 @@ internal sealed partial class PostgresCatalog : ICacheCatalog, IClusterCapacity,
     private string NoAnswerWithin(TimeSpan timeout) =>
         string.Create(CultureInfo.InvariantCulture, $"the PostgreSQL catalog {_where} did not answer within {timeout.TotalSeconds:0.#} s");
 
+    /// <summary><see cref="RunAsync{T}"/> with the query cancelled after <paramref name="timeout"/>, which is then a <see cref="CatalogUnavailableException"/>.</summary>
+    private async ValueTask<T> RunBoundedAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            return await RunAsync(connection => work(connection, limit.Token), limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is not CatalogUnavailableException)
+        {
+            throw new CatalogUnavailableException(NoAnswerWithin(timeout), e);
+        }
+    }
+
     private async ValueTask<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try

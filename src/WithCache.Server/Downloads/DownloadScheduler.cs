@@ -57,7 +57,16 @@ internal sealed partial class DownloadScheduler
     /// back-off of a key that failed for good (it is the "retry"); a miss does not. <paramref name="admit"/>, when
     /// given, is asked only when a new job would be created (joining a fill in progress costs nothing).
     /// </summary>
-    public (EnqueueOutcome Outcome, string? Reason) Enqueue(CacheKey key, OriginUrl origin, bool byOperator, Func<bool>? admit = null)
+    public (EnqueueOutcome Outcome, string? Reason) Enqueue(CacheKey key, OriginUrl origin, bool byOperator, Func<bool>? admit = null) =>
+        EnqueueAsync(key, origin, byOperator, admit, Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="Enqueue"/> for the miss path: the catalog calls hold no thread while a catalog across the network
+    /// answers, and each is cancelled after <paramref name="timeout"/> (a <see cref="CatalogUnavailableException"/>).
+    /// SQLite's calls complete synchronously.
+    /// </summary>
+    public async ValueTask<(EnqueueOutcome Outcome, string? Reason)> EnqueueAsync(
+        CacheKey key, OriginUrl origin, bool byOperator, Func<bool>? admit, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (_policy.Check(origin) is { } refusal)
         {
@@ -79,14 +88,14 @@ internal sealed partial class DownloadScheduler
         long? jobId;
         try
         {
-            if (_database.FindArtifact(key.Value) is not null)
+            if (await _database.FindArtifactAsync(key.Value, timeout, cancellationToken) is not null)
             {
                 _activeByKey.TryRemove(key.Value, out _);
                 return (EnqueueOutcome.AlreadyCached, null);
             }
 
             // Another host may have failed this key for good since this host last looked (the catalog is shared).
-            if (!byOperator && _database.FindPermanentFailures(key.Value) is { } failed
+            if (!byOperator && await _database.FindPermanentFailuresAsync(key.Value, timeout, cancellationToken) is { } failed
                 && failed.LastFailure + BackoffFor(failed.Failures) is var until && until > now)
             {
                 _backoff[key.Value] = (failed.Failures, until);
@@ -100,7 +109,13 @@ internal sealed partial class DownloadScheduler
                 return (EnqueueOutcome.Throttled, "too many new downloads asked for from this address; try again in a minute");
             }
 
-            jobId = _database.CreateJob(key.Value, origin.Text, now);
+            jobId = await _database.CreateJobAsync(key.Value, origin.Text, now, timeout, cancellationToken);
+            if (jobId is null)
+            {
+                // Another host's job for the key, or its fill committed since the lookup above.
+                _activeByKey.TryRemove(key.Value, out _);
+                return (await _database.FindArtifactAsync(key.Value, timeout, cancellationToken) is null ? EnqueueOutcome.AlreadyActive : EnqueueOutcome.AlreadyCached, null);
+            }
         }
         catch
         {
@@ -109,13 +124,7 @@ internal sealed partial class DownloadScheduler
             throw;
         }
 
-        if (jobId is not { } id)
-        {
-            // Another host's job for the key, or its fill committed since the lookup above.
-            _activeByKey.TryRemove(key.Value, out _);
-            return (_database.FindArtifact(key.Value) is null ? EnqueueOutcome.AlreadyActive : EnqueueOutcome.AlreadyCached, null);
-        }
-
+        var id = jobId.Value;
         _activeByKey[key.Value] = id;
         if (!_queue.Writer.TryWrite(new DownloadRequest(id, key, origin)))
         {

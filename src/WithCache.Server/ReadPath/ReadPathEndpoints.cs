@@ -123,7 +123,7 @@ internal static partial class ReadPathEndpoints
         else
         {
             var client = context.Connection.RemoteIpAddress;
-            var (outcome, reason) = services.Scheduler.Enqueue(key, origin, byOperator: false, () => services.AutoFills.TryAdmit(client));
+            var (outcome, reason) = await EnqueueMissAsync(key, origin, client, context, services);
             message = outcome switch
             {
                 EnqueueOutcome.Queued or EnqueueOutcome.AlreadyActive => "not cached; download in progress",
@@ -147,24 +147,42 @@ internal static partial class ReadPathEndpoints
     /// the look-up: Npgsql answers a cancelled command once the server confirms the cancel, which a hung server never
     /// does (seen: 25 s). The abandoned look-up ends by Npgsql's own timeouts and gives its connection back.
     /// </summary>
-    private static async ValueTask<ArtifactRecord?> FindArtifactAsync(CacheKey key, HttpContext context, ReadPathServices services)
+    private static ValueTask<ArtifactRecord?> FindArtifactAsync(CacheKey key, HttpContext context, ReadPathServices services) =>
+        WithinReadTimeoutAsync(services.Database.FindArtifactAsync(key.Value, services.Options.CatalogReadTimeout, context.RequestAborted), context, services);
+
+    /// <summary>
+    /// Queues a fill for a miss, answered within <see cref="ServerOptions.CatalogReadTimeout"/> like the look-up: a
+    /// catalog that hangs after the look-up answered makes the miss a 503, not a wait on a held thread. The abandoned
+    /// enqueue ends by Npgsql's own timeouts and lets the key go.
+    /// </summary>
+    private static ValueTask<(EnqueueOutcome Outcome, string? Reason)> EnqueueMissAsync(
+        CacheKey key, OriginUrl origin, System.Net.IPAddress? client, HttpContext context, ReadPathServices services) =>
+        WithinReadTimeoutAsync(
+            services.Scheduler.EnqueueAsync(key, origin, byOperator: false, () => services.AutoFills.TryAdmit(client), services.Options.CatalogReadTimeout, context.RequestAborted),
+            context,
+            services);
+
+    /// <summary>
+    /// A catalog call waited for at most <see cref="ServerOptions.CatalogReadTimeout"/>, then a <see cref="CatalogUnavailableException"/>;
+    /// one already complete (SQLite) costs no task and no timer. The abandoned call's fault is observed.
+    /// </summary>
+    private static async ValueTask<T> WithinReadTimeoutAsync<T>(ValueTask<T> pending, HttpContext context, ReadPathServices services)
     {
-        var aborted = context.RequestAborted;
-        var limit = services.Options.CatalogReadTimeout;
-        var pending = services.Database.FindArtifactAsync(key.Value, limit, aborted);
         if (pending.IsCompletedSuccessfully)
         {
-            return pending.Result; // SQLite: no task, no timer
+            return pending.Result;
         }
 
-        var lookup = pending.AsTask();
+        var aborted = context.RequestAborted;
+        var limit = services.Options.CatalogReadTimeout;
+        var call = pending.AsTask();
         try
         {
-            return await lookup.WaitAsync(limit, aborted);
+            return await call.WaitAsync(limit, aborted);
         }
         catch (TimeoutException e) when (!aborted.IsCancellationRequested)
         {
-            _ = lookup.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = call.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw new CatalogUnavailableException(
                 string.Create(CultureInfo.InvariantCulture, $"the catalog did not answer within {limit.TotalSeconds:0.#} s"), e);
         }

@@ -194,6 +194,50 @@ public sealed class EngineOutageTests : IAsyncLifetime
         await AssertRecoversAsync(server, url, body);
     }
 
+    [SkippableFact]
+    public async Task JobsTableLocked_AMissAnswers503WithinTheReadTimeout_HitsStillServed_ThenItQueues()
+    {
+        Skip.If(Services is null || !TestBackends.EnginesAvailable, SkipReason);
+        var catalog = TestBackends.NewCatalog();
+        var blobs = await TestBackends.NewBlobsAsync();
+        await using var server = await ServerHost.StartAsync(_dir.Path, s =>
+        {
+            s["WithCache:Catalog"] = catalog;
+            s["WithCache:Blobs"] = blobs;
+            s["WithCache:CatalogReadTimeout"] = "00:00:02";
+        });
+        var cachedBody = TestData.Bytes(200_000);
+        var cached = await FillAsync(server, "/locked/cached.tar", cachedBody);
+        var missing = _origin.Add("/locked/new.tar", TestData.Bytes(5000));
+
+        // A long ALTER or VACUUM FULL on the jobs table: the look-up (artifacts) answers, the miss's job insert waits.
+        await using (var locker = new Npgsql.NpgsqlConnection(catalog))
+        {
+            await locker.OpenAsync();
+            await using var transaction = await locker.BeginTransactionAsync();
+            await using (var lockJobs = new Npgsql.NpgsqlCommand("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", locker, transaction))
+            {
+                await lockJobs.ExecuteNonQueryAsync();
+            }
+
+            var clock = Stopwatch.StartNew();
+            using var miss = await server.Client.GetAsync(ServerHost.FetchPath(missing));
+            var missTook = clock.Elapsed;
+            using var hit = await server.Client.GetAsync(ServerHost.FetchPath(cached));
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, miss.StatusCode);
+            Assert.Equal("cache unavailable: the catalog cannot be reached; try again shortly\n", await miss.Content.ReadAsStringAsync());
+            Assert.Equal("unavailable", miss.Headers.GetValues("X-WithCache").Single());
+            Assert.True(missTook >= TimeSpan.FromSeconds(1.5) && missTook < FailFast, $"the miss took {missTook} (2 s read timeout) while the jobs table was locked");
+            Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+            Assert.Equal(cachedBody, await hit.Content.ReadAsByteArrayAsync());
+        }
+
+        using var filled = await server.WaitForHitAsync(missing);
+        Assert.Equal(HttpStatusCode.OK, filled.StatusCode);
+        Assert.Equal(1, _origin.RequestsFor("/locked/new.tar"));
+    }
+
     private async Task<ServerHost> StartAsync()
     {
         var catalog = TestBackends.NewCatalog();
