@@ -33,7 +33,7 @@ internal sealed partial class CacheDatabase
     {
         using var connection = Open();
         using var command = Command(connection, TokenColumns + " ORDER BY id DESC");
-        return ReadAll(command, ReadApiToken);
+        return ReadAll(command, CatalogRows.ReadApiToken);
     }
 
     /// <summary>The tokens that still open the API.</summary>
@@ -41,7 +41,7 @@ internal sealed partial class CacheDatabase
     {
         using var connection = Open();
         using var command = Command(connection, TokenColumns + " WHERE revoked = 0");
-        return ReadAll(command, ReadApiToken);
+        return ReadAll(command, CatalogRows.ReadApiToken);
     }
 
     /// <summary>Revokes an active token; returns its name, or null when there is no such active token.</summary>
@@ -63,8 +63,4 @@ internal sealed partial class CacheDatabase
             Execute(connection, null, "UPDATE api_tokens SET last_used_at = $now WHERE id = $id", ("$id", id), ("$now", now.ToUnixTimeMilliseconds()));
         }
     }
-
-    private static ApiTokenRecord ReadApiToken(Microsoft.Data.Sqlite.SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
-        r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt64(5) != 0);
 }

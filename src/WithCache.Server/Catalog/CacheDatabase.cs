@@ -160,7 +160,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
             return null;
         }
 
-        var artifact = ReadArtifact(reader);
+        var artifact = CatalogRows.ReadArtifact(reader);
         lock (_writeLock)
         {
             // A write under the lock may have changed the row since it was read: only a fresh read is kept.
@@ -184,7 +184,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
             """;
         using var connection = Open();
         using var command = Command(connection, sql, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
-        return ReadAll(command, ReadArtifact);
+        return ReadAll(command, CatalogRows.ReadArtifact);
     }
 
     public long CountArtifacts(string? filter = null)
@@ -362,7 +362,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
         using var connection = Open();
         using var command = Command(connection, "SELECT key, origin, count, first_seen, last_seen FROM misses WHERE key = $key", ("$key", key));
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadMiss(reader) : null;
+        return reader.Read() ? CatalogRows.ReadMiss(reader) : null;
     }
 
     public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
@@ -375,7 +375,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
             """;
         using var connection = Open();
         using var command = Command(connection, sql, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
-        return ReadAll(command, ReadMiss);
+        return ReadAll(command, CatalogRows.ReadMiss);
     }
 
     public long CountMisses(string? filter = null)
@@ -483,7 +483,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
         using var connection = Open();
         using var command = Command(connection, JobColumns + " WHERE id = $id", ("$id", id));
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadJob(reader) : null;
+        return reader.Read() ? CatalogRows.ReadJob(reader) : null;
     }
 
     /// <summary>Jobs by id (creation order) when sorted by "id"; otherwise running, then queued, then the rest, each newest first.</summary>
@@ -495,7 +495,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
              WHERE ($filter IS NULL OR instr(key, $filter) > 0)
              ORDER BY {order} LIMIT $limit OFFSET $offset
             """, ("$filter", EmptyToNull(query.Filter)), ("$limit", query.SafeLimit), ("$offset", query.SafeOffset));
-        return ReadAll(command, ReadJob);
+        return ReadAll(command, CatalogRows.ReadJob);
     }
 
     /// <summary>Jobs to run after a restart: running ones (the process died under them) go back to queued first.</summary>
@@ -510,7 +510,7 @@ internal sealed partial class CacheDatabase : ICacheCatalog
                 WHERE state = 'running'
                 """, ("$now", now.ToUnixTimeMilliseconds()));
             using var command = Command(connection, JobColumns + " WHERE state = 'queued' ORDER BY id");
-            return ReadAll(command, ReadJob);
+            return ReadAll(command, CatalogRows.ReadJob);
         }
     }
 
@@ -662,20 +662,6 @@ internal sealed partial class CacheDatabase : ICacheCatalog
 
         return rows;
     }
-
-    private static ArtifactRecord ReadArtifact(SqliteDataReader r) => new(
-        r.GetString(0), r.GetString(1), ContentDigest.Parse(r.GetString(2)), r.GetInt64(3),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt64(5), r.GetInt64(6));
-
-    private static MissRecord ReadMiss(SqliteDataReader r) => new(
-        r.GetString(0), r.GetString(1), r.GetInt64(2),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
-
-    private static JobRecord ReadJob(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), JobStateText.Parse(r.GetString(3)), r.GetInt64(4),
-        r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7) != 0,
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
-        r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11));
 
     private static string? EmptyToNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 }

@@ -16,7 +16,7 @@ internal sealed partial class PostgresCatalog
 
     /// <summary>One primary-key look-up, never cached: another host may have deleted the row a moment ago.</summary>
     public ArtifactRecord? FindArtifact(string key) => Run(connection =>
-        ReadAll(connection, ReadArtifact, FindArtifactSql, Text("key", key)).FirstOrDefault());
+        ReadAll(connection, CatalogRows.ReadArtifact, FindArtifactSql, Text("key", key)).FirstOrDefault());
 
     /// <summary><see cref="FindArtifact"/> without blocking the caller's thread on the network; the query is cancelled after <paramref name="timeout"/>.</summary>
     public ValueTask<ArtifactRecord?> FindArtifactAsync(string key, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -24,7 +24,7 @@ internal sealed partial class PostgresCatalog
         {
             await using var command = Command(connection, FindArtifactSql, Text("key", key));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadArtifact(reader) : null;
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? CatalogRows.ReadArtifact(reader) : null;
         }, timeout, cancellationToken);
 
     private const string FindArtifactSql = ArtifactColumns + " WHERE key = @key";
@@ -33,7 +33,7 @@ internal sealed partial class PostgresCatalog
     {
         var order = CatalogOrder.Artifacts(query);
         var sql = $"{ArtifactColumns} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
-        return Run(connection => ReadAll(connection, ReadArtifact, sql,
+        return Run(connection => ReadAll(connection, CatalogRows.ReadArtifact, sql,
             Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
     }
 
@@ -159,13 +159,13 @@ internal sealed partial class PostgresCatalog
     }
 
     public MissRecord? FindMiss(string key) => Run(connection =>
-        ReadAll(connection, ReadMiss, MissColumns + " WHERE key = @key", Text("key", key)).FirstOrDefault());
+        ReadAll(connection, CatalogRows.ReadMiss, MissColumns + " WHERE key = @key", Text("key", key)).FirstOrDefault());
 
     public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
     {
         var order = CatalogOrder.Misses(query);
         var sql = $"{MissColumns} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
-        return Run(connection => ReadAll(connection, ReadMiss, sql,
+        return Run(connection => ReadAll(connection, CatalogRows.ReadMiss, sql,
             Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
     }
 
@@ -174,12 +174,4 @@ internal sealed partial class PostgresCatalog
 
     public bool DeleteMiss(string key) =>
         Run(connection => Execute(connection, "DELETE FROM misses WHERE key = @key", Text("key", key)) > 0);
-
-    private static ArtifactRecord ReadArtifact(NpgsqlDataReader r) => new(
-        r.GetString(0), r.GetString(1), ContentDigest.Parse(r.GetString(2)), r.GetInt64(3),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt64(5), r.GetInt64(6));
-
-    private static MissRecord ReadMiss(NpgsqlDataReader r) => new(
-        r.GetString(0), r.GetString(1), r.GetInt64(2),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
 }

@@ -113,14 +113,14 @@ internal sealed partial class PostgresCatalog
         Execute(connection, "DELETE FROM jobs WHERE id <= (SELECT max(id) FROM jobs) - @cap AND state NOT IN ('queued', 'running')", Int8("cap", _maxJobs));
 
     public JobRecord? FindJob(long id) => Run(connection =>
-        ReadAll(connection, ReadJob, SelectJobs + " WHERE id = @id", Int8("id", id)).FirstOrDefault());
+        ReadAll(connection, CatalogRows.ReadJob, SelectJobs + " WHERE id = @id", Int8("id", id)).FirstOrDefault());
 
     /// <summary>Jobs by id (creation order) when sorted by "id"; otherwise running, then queued, then the rest, each newest first.</summary>
     public IReadOnlyList<JobRecord> ListJobs(ListQuery query)
     {
         var order = CatalogOrder.Jobs(query);
         var sql = $"{SelectJobs} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
-        return Run(connection => ReadAll(connection, ReadJob, sql,
+        return Run(connection => ReadAll(connection, CatalogRows.ReadJob, sql,
             Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
     }
 
@@ -136,7 +136,7 @@ internal sealed partial class PostgresCatalog
                 bytes_done = CASE WHEN state = 'running' AND temp_file IS NULL THEN 0 ELSE bytes_done END
             WHERE lease_owner = @host AND state IN ('queued', 'running')
             """, Int8("now", now.ToUnixTimeMilliseconds()), Int8("until", LeaseUntil(now)), Text("host", _hostId));
-        return ReadAll(connection, ReadJob, SelectJobs + " WHERE state = 'queued' AND lease_owner = @host ORDER BY id", Text("host", _hostId));
+        return ReadAll(connection, CatalogRows.ReadJob, SelectJobs + " WHERE state = 'queued' AND lease_owner = @host ORDER BY id", Text("host", _hostId));
     });
 
     /// <summary>
@@ -155,7 +155,7 @@ internal sealed partial class PostgresCatalog
     /// </summary>
     public IReadOnlyList<JobRecord> ClaimExpiredJobs(DateTimeOffset now, int limit)
     {
-        var claimed = Run(connection => ReadAll(connection, ReadJob, $"""
+        var claimed = Run(connection => ReadAll(connection, CatalogRows.ReadJob, $"""
             UPDATE jobs SET state = 'queued', lease_owner = @host, lease_until = @until, updated_at = @now,
                 bytes_done = 0, temp_file = NULL, validator = NULL
             WHERE id IN (
@@ -199,10 +199,4 @@ internal sealed partial class PostgresCatalog
 
     public int ClearFinishedJobs() =>
         Run(connection => Execute(connection, "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')"));
-
-    private static JobRecord ReadJob(NpgsqlDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), JobStateText.Parse(r.GetString(3)), r.GetInt64(4),
-        r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetBoolean(7),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
-        r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11));
 }

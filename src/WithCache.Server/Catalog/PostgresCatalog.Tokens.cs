@@ -20,11 +20,11 @@ internal sealed partial class PostgresCatalog
             : (long?)null);
 
     /// <summary>Every token, newest first (revoked ones included).</summary>
-    public IReadOnlyList<ApiTokenRecord> ListApiTokens() => Run(connection => ReadAll(connection, ReadApiToken, TokenColumns + " ORDER BY id DESC"));
+    public IReadOnlyList<ApiTokenRecord> ListApiTokens() => Run(connection => ReadAll(connection, CatalogRows.ReadApiToken, TokenColumns + " ORDER BY id DESC"));
 
     /// <summary>The tokens that still open the API.</summary>
     public IReadOnlyList<ApiTokenRecord> ListActiveApiTokens() =>
-        Run(connection => ReadAll(connection, ReadApiToken, TokenColumns + " WHERE NOT revoked ORDER BY id"));
+        Run(connection => ReadAll(connection, CatalogRows.ReadApiToken, TokenColumns + " WHERE NOT revoked ORDER BY id"));
 
     /// <summary>Revokes an active token; returns its name, or null when there is no such active token.</summary>
     public string? RevokeApiToken(long id) => Run(connection =>
@@ -32,8 +32,4 @@ internal sealed partial class PostgresCatalog
 
     public void TouchApiToken(long id, DateTimeOffset now) => Run(connection =>
         Execute(connection, "UPDATE api_tokens SET last_used_at = @now WHERE id = @id", Int8("id", id), Int8("now", now.ToUnixTimeMilliseconds())));
-
-    private static ApiTokenRecord ReadApiToken(NpgsqlDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
-        r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetBoolean(5));
 }
