@@ -12,6 +12,11 @@ internal sealed partial class PostgresCatalog
 
     private const string KeyFilter = "WHERE (@filter::text IS NULL OR strpos(key, @filter) > 0)";
 
+    /// <summary>One page of rows whose key contains the query's filter, in <paramref name="order"/>.</summary>
+    private List<T> ListPage<T>(string select, string order, ListQuery query, Func<NpgsqlDataReader, T> read) =>
+        Run(connection => ReadAll(connection, read, $"{select} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset",
+            Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
+
     // ---- artifacts ----
 
     /// <summary>One primary-key look-up, never cached: another host may have deleted the row a moment ago.</summary>
@@ -29,13 +34,8 @@ internal sealed partial class PostgresCatalog
 
     private const string FindArtifactSql = ArtifactColumns + " WHERE key = @key";
 
-    public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query)
-    {
-        var order = CatalogOrder.Artifacts(query);
-        var sql = $"{ArtifactColumns} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
-        return Run(connection => ReadAll(connection, CatalogRows.ReadArtifact, sql,
-            Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
-    }
+    public IReadOnlyList<ArtifactRecord> ListArtifacts(ListQuery query) =>
+        ListPage(ArtifactColumns, CatalogOrder.Artifacts(query), query, CatalogRows.ReadArtifact);
 
     public long CountArtifacts(string? filter = null) => Run(connection =>
         (long)Scalar(connection, $"SELECT count(*) FROM artifacts {KeyFilter}", Text("filter", EmptyToNull(filter)))!);
@@ -161,13 +161,8 @@ internal sealed partial class PostgresCatalog
     public MissRecord? FindMiss(string key) => Run(connection =>
         ReadAll(connection, CatalogRows.ReadMiss, MissColumns + " WHERE key = @key", Text("key", key)).FirstOrDefault());
 
-    public IReadOnlyList<MissRecord> ListMisses(ListQuery query)
-    {
-        var order = CatalogOrder.Misses(query);
-        var sql = $"{MissColumns} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
-        return Run(connection => ReadAll(connection, CatalogRows.ReadMiss, sql,
-            Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
-    }
+    public IReadOnlyList<MissRecord> ListMisses(ListQuery query) =>
+        ListPage(MissColumns, CatalogOrder.Misses(query), query, CatalogRows.ReadMiss);
 
     public long CountMisses(string? filter = null) => Run(connection =>
         (long)Scalar(connection, $"SELECT count(*) FROM misses {KeyFilter}", Text("filter", EmptyToNull(filter)))!);

@@ -116,13 +116,8 @@ internal sealed partial class PostgresCatalog
         ReadAll(connection, CatalogRows.ReadJob, SelectJobs + " WHERE id = @id", Int8("id", id)).FirstOrDefault());
 
     /// <summary>Jobs by id (creation order) when sorted by "id"; otherwise running, then queued, then the rest, each newest first.</summary>
-    public IReadOnlyList<JobRecord> ListJobs(ListQuery query)
-    {
-        var order = CatalogOrder.Jobs(query);
-        var sql = $"{SelectJobs} {KeyFilter} ORDER BY {order} LIMIT @limit OFFSET @offset";
-        return Run(connection => ReadAll(connection, CatalogRows.ReadJob, sql,
-            Text("filter", EmptyToNull(query.Filter)), Int8("limit", query.SafeLimit), Int8("offset", query.SafeOffset)));
-    }
+    public IReadOnlyList<JobRecord> ListJobs(ListQuery query) =>
+        ListPage(SelectJobs, CatalogOrder.Jobs(query), query, CatalogRows.ReadJob);
 
     /// <summary>
     /// Jobs to run after this host restarts: the ones it held. Its running ones (the process died under them) go back
