@@ -19,20 +19,18 @@ internal sealed class CatalogHealthCheck(ICacheCatalog catalog, IOptions<ServerO
         var limit = options.Value.CatalogReadTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(limit);
-        var ping = catalog.PingAsync(timeout.Token);
         try
         {
-            await ping.WaitAsync(limit, cancellationToken);
+            await CatalogWait.WithinAsync(catalog.PingAsync(timeout.Token), limit, cancellationToken);
             return HealthCheckResult.Healthy(catalog.Kind);
         }
         catch (CatalogUnavailableException e)
         {
             return HealthCheckResult.Unhealthy($"{catalog.Kind}: {e.Message}");
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is TimeoutException || timeout.IsCancellationRequested))
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
         {
-            // Npgsql ends a cancelled command once the server confirms the cancel: let the abandoned ping end by itself.
-            _ = ping.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // The ping's own cancellation came first (a slow but live server).
             return HealthCheckResult.Unhealthy(string.Create(CultureInfo.InvariantCulture, $"{catalog.Kind}: no answer within {limit.TotalSeconds:0.#} s"));
         }
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -140,53 +139,29 @@ internal static partial class ReadPathEndpoints
     }
 
     /// <summary>
-    /// The catalog row for a key, waited for at most <see cref="ServerOptions.CatalogReadTimeout"/>: a catalog that hangs
-    /// (rather than refusing connections) makes the request a 503 from <see cref="Hosting.EngineOutage"/> instead of a
-    /// wait of Npgsql's whole command timeout. The look-up holds no thread meanwhile, so liveness and the other
-    /// connections on the same I/O thread are answered as usual. The wait is bounded here and not only by cancelling
-    /// the look-up: Npgsql answers a cancelled command once the server confirms the cancel, which a hung server never
-    /// does (seen: 25 s). The abandoned look-up ends by Npgsql's own timeouts and gives its connection back.
+    /// The catalog row for a key, waited for at most <see cref="ServerOptions.CatalogReadTimeout"/> (<see cref="CatalogWait"/>):
+    /// a catalog that hangs (rather than refusing connections) makes the request a 503 from <see cref="Hosting.EngineOutage"/>
+    /// instead of a wait of Npgsql's whole command timeout. The look-up holds no thread meanwhile, so liveness and the
+    /// other connections on the same I/O thread are answered as usual.
     /// </summary>
     private static ValueTask<ArtifactRecord?> FindArtifactAsync(CacheKey key, HttpContext context, ReadPathServices services) =>
-        WithinReadTimeoutAsync(services.Database.FindArtifactAsync(key.Value, services.Options.CatalogReadTimeout, context.RequestAborted), context, services);
+        CatalogWait.WithinAsync(
+            services.Database.FindArtifactAsync(key.Value, services.Options.CatalogReadTimeout, context.RequestAborted),
+            services.Options.CatalogReadTimeout,
+            context.RequestAborted);
 
     /// <summary>
     /// Queues a fill for a miss, answered within <see cref="ServerOptions.CatalogReadTimeout"/> like the look-up: a
     /// catalog that hangs after the look-up answered makes the miss a 503, not a wait on a held thread. The abandoned
-    /// enqueue ends by Npgsql's own timeouts and lets the key go.
+    /// enqueue lets the key go once Npgsql gives up.
     /// </summary>
     private static ValueTask<(EnqueueOutcome Outcome, string? Reason)> EnqueueMissAsync(
         CacheKey key, OriginUrl origin, System.Net.IPAddress? client, HttpContext context, ReadPathServices services) =>
-        WithinReadTimeoutAsync(
-            services.Scheduler.EnqueueAsync(key, origin, byOperator: false, () => services.AutoFills.TryAdmit(client), services.Options.CatalogReadTimeout, context.RequestAborted),
-            context,
-            services);
-
-    /// <summary>
-    /// A catalog call waited for at most <see cref="ServerOptions.CatalogReadTimeout"/>, then a <see cref="CatalogUnavailableException"/>;
-    /// one already complete (SQLite) costs no task and no timer. The abandoned call's fault is observed.
-    /// </summary>
-    private static async ValueTask<T> WithinReadTimeoutAsync<T>(ValueTask<T> pending, HttpContext context, ReadPathServices services)
-    {
-        if (pending.IsCompletedSuccessfully)
-        {
-            return pending.Result;
-        }
-
-        var aborted = context.RequestAborted;
-        var limit = services.Options.CatalogReadTimeout;
-        var call = pending.AsTask();
-        try
-        {
-            return await call.WaitAsync(limit, aborted);
-        }
-        catch (TimeoutException e) when (!aborted.IsCancellationRequested)
-        {
-            _ = call.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw new CatalogUnavailableException(
-                string.Create(CultureInfo.InvariantCulture, $"the catalog did not answer within {limit.TotalSeconds:0.#} s"), e);
-        }
-    }
+        CatalogWait.WithinAsync(
+            services.Scheduler.EnqueueAsync(
+                key, origin, byOperator: false, () => services.AutoFills.TryAdmit(client), services.Options.CatalogReadTimeout, context.RequestAborted),
+            services.Options.CatalogReadTimeout,
+            context.RequestAborted);
 
     /// <summary>
     /// A hit on a blob in the S3 store; null when the object is missing (the caller answers a miss). A HEAD is answered
